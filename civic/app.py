@@ -1,0 +1,106 @@
+"""create_app(settings): the one place where routes, middleware and lifespan are wired."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+import civic
+from civic.http.api import Operation, openapi_document
+from civic.http.errors import EXCEPTION_HANDLERS
+from civic.http.guard import RequestGuard
+from civic.http.templates import WEB_DIR, make_templates, render
+from civic.identity import routes as identity_routes
+from civic.identity.web import current_account
+from civic.runtime import Runtime, build_runtime
+from civic.settings import Settings, load_settings
+
+
+def api_operations() -> list[Operation]:
+    return [*identity_routes.api.operations]
+
+
+async def home(request: Request) -> Response:
+    await current_account(request)
+    return render(request, "home.html", {"logged_out": request.query_params.get("logged_out") == "1"})
+
+
+async def healthz(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    database = await run_in_threadpool(runtime.db.ping)
+    body: dict[str, Any] = {
+        "status": "ok",
+        "mode": runtime.settings.mode.value,
+        "database": "ok" if database else "unreachable",
+    }
+    healthy = database
+    if runtime.settings.redis_url:
+        redis_ok = await run_in_threadpool(runtime.backend.ping)
+        body["redis"] = "ok" if redis_ok else "unreachable"
+        healthy = healthy and redis_ok
+    else:
+        body["redis"] = "not configured (embedded mode)"
+    if not healthy:
+        body["status"] = "degraded"
+    return JSONResponse(body, status_code=200 if healthy else 503, headers={"Cache-Control": "no-store"})
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Starlette:
+    """Build the web app. A runtime passed in (tests) stays owned by the caller."""
+    owns_runtime = runtime is None
+    runtime = runtime or build_runtime(settings or load_settings())
+    settings = runtime.settings
+    document = openapi_document(api_operations(), title="civic API", version=civic.__version__)
+
+    async def openapi(_request: Request) -> Response:
+        return JSONResponse(document)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if settings.relays_in_web:
+            runtime.start_relay()
+        try:
+            yield
+        finally:
+            if owns_runtime:
+                runtime.close()
+            elif settings.relays_in_web:
+                runtime.stop_relay()
+
+    routes: list[BaseRoute] = [
+        Route("/", home),
+        Route("/healthz", healthz),
+        Route("/openapi.json", openapi),
+        Mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static"),
+        *identity_routes.routes(),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(
+                RequestGuard,
+                secret_key=runtime.secret_key,
+                secure_cookies=settings.cookies_secure,
+                max_body_bytes=settings.max_body_bytes,
+            )
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.templates = make_templates()
+    return app
+
+
+def app_from_env() -> Starlette:
+    """uvicorn factory: `uvicorn --factory civic.app:app_from_env` (what `civic serve` runs)."""
+    return create_app(load_settings())

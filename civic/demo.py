@@ -1,0 +1,283 @@
+"""Believable demo data: the agency tree, officials in their roles, a few hundred e-citizens.
+
+Idempotent: everything is keyed by a slug or an e-mail address and skipped when present, so
+`civic demo` can run any number of times. Data goes through the same actions as real use, so the
+demo also emits the events a real registration would. All demo accounts share one password
+(printed by `civic demo`), hashed once: argon2id is slow on purpose, and hundreds of separate
+hashes would only make the demo slow to start.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from civic.identity import actions as identity_actions
+from civic.identity.models import Account, AccountKind, Agency, AgencyKind, Role, VerificationLevel
+from civic.identity.schemas import Registration, VerificationRequest
+from civic.runtime import Runtime
+
+MINISTRY = "mddt"
+
+# slug, parent slug, kind, English name, Azerbaijani name
+AGENCIES: list[tuple[str, str | None, AgencyKind, str, str]] = [
+    (
+        MINISTRY,
+        None,
+        AgencyKind.MINISTRY,
+        "Ministry of Digital Development and Transport",
+        "Rəqəmsal İnkişaf və Nəqliyyat Nazirliyi",
+    ),
+    (
+        "mddt-public-council",
+        MINISTRY,
+        AgencyKind.COUNCIL,
+        "Public Council of the Ministry",
+        "Nazirliyin İctimai Şurası",
+    ),
+    (
+        "mddt-egov",
+        MINISTRY,
+        AgencyKind.DIRECTORATE,
+        "Directorate of E-Government Services",
+        "Elektron Hökumət Xidmətləri Departamenti",
+    ),
+    ("baku-transport", MINISTRY, AgencyKind.AGENCY, "Baku Transport Agency", "Bakı Nəqliyyat Agentliyi"),
+    (
+        "baku-transport-mobility",
+        "baku-transport",
+        AgencyKind.DIRECTORATE,
+        "Directorate of Urban Mobility",
+        "Şəhər Mobilliyi Departamenti",
+    ),
+    (
+        "idda",
+        MINISTRY,
+        AgencyKind.AGENCY,
+        "Innovation and Digital Development Agency",
+        "İnnovasiya və Rəqəmsal İnkişaf Agentliyi",
+    ),
+    (
+        "public-service",
+        MINISTRY,
+        AgencyKind.AGENCY,
+        "State Agency for Public Service and Social Innovations",
+        "Vətəndaşlara Xidmət və Sosial İnnovasiyalar üzrə Dövlət Agentliyi",
+    ),
+    (
+        "public-service-centres",
+        "public-service",
+        AgencyKind.DIRECTORATE,
+        "Directorate of Service Centres",
+        "Xidmət Mərkəzləri Departamenti",
+    ),
+    (
+        "public-service-council",
+        "public-service",
+        AgencyKind.COUNCIL,
+        "Council for Social Innovation",
+        "Sosial İnnovasiyalar Şurası",
+    ),
+]
+
+# e-mail local part, display name, agency slug, roles
+OFFICIALS: list[tuple[str, str, str, list[Role]]] = [
+    ("admin", "Rəşad Məmmədov", MINISTRY, [Role.ADMINISTRATOR]),
+    ("convener", "Leyla Hüseynova", "baku-transport", [Role.CONVENER, Role.RESPONDER]),
+    ("moderator", "Elvin Quliyev", "baku-transport", [Role.MODERATOR]),
+    ("responder", "Nigar Əliyeva", "baku-transport-mobility", [Role.RESPONDER]),
+    ("registrar", "Tural Həsənov", "public-service-centres", [Role.REGISTRAR]),
+    ("analyst", "Səbinə İsmayılova", "idda", [Role.ANALYST]),
+    ("egov-convener", "Kamran Rzayev", "mddt-egov", [Role.CONVENER, Role.MODERATOR, Role.RESPONDER]),
+]
+OFFICIAL_DOMAIN = "gov.demo.civic.az"
+
+FIRST = [
+    "Aysel",
+    "Murad",
+    "Günay",
+    "Elnur",
+    "Nərmin",
+    "Orxan",
+    "Sevinc",
+    "Ramil",
+    "Aynur",
+    "Fərid",
+    "Lalə",
+    "Kənan",
+    "Könül",
+    "Vüsal",
+    "Səidə",
+    "Emin",
+    "Zəhra",
+    "Anar",
+    "Ülviyyə",
+    "Cavid",
+    "Nurlan",
+    "Aygün",
+]
+LAST = [
+    "Məmmədov",
+    "Əliyev",
+    "Həsənov",
+    "Hüseynov",
+    "Quliyev",
+    "İsmayılov",
+    "Abbasov",
+    "Cəfərov",
+    "Rzayev",
+    "Kərimov",
+    "Nəsirov",
+    "Süleymanov",
+    "Bağırov",
+    "Qasımov",
+    "Orucov",
+    "Vəliyev",
+]
+FOREIGN = [
+    "Anna Petrova",
+    "Mehmet Yılmaz",
+    "Giorgi Beridze",
+    "Sarah Collins",
+    "Li Wei",
+    "Olena Kovalenko",
+    "Ahmet Demir",
+    "Jonas Weber",
+    "Maria Rossi",
+    "Arman Sargsyan",
+]
+BUSINESSES = [
+    "Xəzər Logistika MMC",
+    "Bakı Velo Servis",
+    "Gəncə Aqro MMC",
+    "Sumqayıt Texnoparkı",
+    "Nar Kafe",
+    "Şirvan Tikinti",
+    "Abşeron Taksi",
+    "Qəbələ Turizm",
+    "Lənkəran Çay",
+    "Quba Alma Kooperativi",
+]
+NGOS = [
+    "Yaşıl Bakı İctimai Birliyi",
+    "Əlçatan Şəhər Təşəbbüsü",
+    "Gənc Könüllülər Şəbəkəsi",
+    "Şəffaflıq Naminə Vətəndaşlar",
+    "Velosipedçilər Assosiasiyası",
+    "Təhsil Üçün Birlik",
+    "Ahıllara Dəstək Mərkəzi",
+    "Rəqəmsal Hüquqlar Forumu",
+]
+
+
+@dataclass
+class DemoReport:
+    agencies: int = 0
+    officials: int = 0
+    citizens: int = 0
+    verified: int = 0
+
+
+def _citizens(count: int) -> Iterator[tuple[str, str, AccountKind]]:
+    rng = random.Random(2026)  # fixed seed: the same people every time, so reruns find them
+    for i in range(count):
+        roll = i % 20
+        if roll < 16:
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            name, kind = f"{first} {last}", AccountKind.CITIZEN
+        elif roll < 18:
+            name, kind = FOREIGN[i % len(FOREIGN)], AccountKind.FOREIGN_RESIDENT
+        elif roll == 18:
+            name, kind = BUSINESSES[i % len(BUSINESSES)], AccountKind.BUSINESS
+        else:
+            name, kind = NGOS[i % len(NGOS)], AccountKind.NGO
+        yield f"citizen{i + 1:03d}@demo.civic.az", name, kind
+
+
+def load_demo(
+    runtime: Runtime, *, citizens: int = 300, progress: Callable[[int], None] | None = None
+) -> DemoReport:
+    """Load (or complete) the demo dataset; returns what was added this time."""
+    report = DemoReport()
+    password_hash = runtime.passwords.hash(runtime.settings.demo_password)
+    tick = progress or (lambda _n: None)
+    with runtime.db.transaction() as session:
+        slugs = _load_agencies(session, report)
+        registrar = _load_officials(session, slugs, password_hash, report)
+    tick(len(AGENCIES) + len(OFFICIALS))
+    batch: list[tuple[str, str, AccountKind]] = []
+    for index, person in enumerate(_citizens(citizens)):
+        batch.append(person)
+        if len(batch) == 50 or index == citizens - 1:
+            with runtime.db.transaction() as session:
+                _load_citizens(session, batch, password_hash, registrar, report)
+            tick(len(batch))
+            batch = []
+    return report
+
+
+def _load_agencies(session: Session, report: DemoReport) -> dict[str, int]:
+    ids: dict[str, int] = {a.slug: a.id for a in session.exec(select(Agency)).all() if a.id is not None}
+    for slug, parent, kind, name, name_az in AGENCIES:
+        if slug in ids:
+            continue
+        agency = Agency(
+            slug=slug, name=name, name_az=name_az, kind=kind, parent_id=ids.get(parent) if parent else None
+        )
+        session.add(agency)
+        session.flush()
+        assert agency.id is not None
+        ids[slug] = agency.id
+        report.agencies += 1
+    return ids
+
+
+def _load_officials(
+    session: Session, slugs: dict[str, int], password_hash: str, report: DemoReport
+) -> Account:
+    registrar: Account | None = None
+    for local, name, slug, roles in OFFICIALS:
+        email = f"{local}@{OFFICIAL_DOMAIN}"
+        official = session.exec(select(Account).where(Account.email == email)).first()
+        if official is None:
+            data = Registration(email=email, display_name=name, password="x" * 10)
+            official = identity_actions.do_register(
+                session, data, password_hash, kind=AccountKind.OFFICIAL, agency_id=slugs[slug]
+            )
+            for role in roles:
+                identity_actions.do_grant_role(session, official, role, agency_id=slugs[slug])
+            report.officials += 1
+        if Role.REGISTRAR in roles:
+            registrar = official
+    assert registrar is not None
+    return registrar
+
+
+def _load_citizens(
+    session: Session,
+    people: list[tuple[str, str, AccountKind]],
+    password_hash: str,
+    registrar: Account,
+    report: DemoReport,
+) -> None:
+    emails = [email for email, _, _ in people]
+    existing = set(session.exec(select(Account.email).where(Account.email.in_(emails))).all())  # type: ignore[attr-defined]
+    for n, (email, name, kind) in enumerate(people):
+        if email in existing:
+            continue
+        data = Registration(email=email, display_name=name, password="x" * 10, kind=kind.value)  # type: ignore[arg-type]
+        account = identity_actions.do_register(session, data, password_hash)
+        report.citizens += 1
+        if n % 5 < 2:  # about two in five visited a service centre
+            level = VerificationLevel.ESIGNATURE if n % 10 == 0 else VerificationLevel.VERIFIED
+            method = "esignature" if level is VerificationLevel.ESIGNATURE else "in_person"
+            identity_actions.do_verify(
+                session,
+                registrar,
+                account,
+                VerificationRequest(level=level.value, method=method),  # type: ignore[arg-type]
+            )
+            report.verified += 1

@@ -1,0 +1,133 @@
+"""Redis Streams backend for production: every web process and worker sees the same log.
+
+Per topic: a stream `{prefix}:t:{topic}` whose entry ids are `{offset}-0`, so a reconnecting client
+replays with XRANGE from its offset; a counter for the offsets; all trimmed to a bounded history
+(`XADD … MAXLEN ~`). One global stream `{prefix}:all` that each web process follows with its own
+XREAD (no consumer group: a group would split the events between processes). One Lua script
+publishes an event to all its streams atomically and refuses an event id it has seen in the last
+day, so a relay that crashed after publishing but before marking the row publishes nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+
+import redis
+
+from civic.events.backends import History, Published
+from civic.events.envelope import Envelope
+
+_PUBLISH = """
+local prefix, maxlen, event_id, body, ttl, new_epoch = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+if not redis.call('SET', prefix .. ':seen:' .. event_id, '1', 'NX', 'EX', ttl) then
+  return false
+end
+local epoch = redis.call('GET', prefix .. ':epoch')
+if not epoch then
+  epoch = new_epoch
+  redis.call('SET', prefix .. ':epoch', epoch)
+end
+local offsets = {}
+for i = 7, #ARGV do
+  local topic = ARGV[i]
+  local offset = redis.call('INCR', prefix .. ':off:' .. topic)
+  redis.call('XADD', prefix .. ':t:' .. topic, 'MAXLEN', '~', maxlen, offset .. '-0', 'e', body)
+  offsets[topic] = offset
+end
+local encoded = cjson.encode(offsets)
+if #ARGV < 7 then encoded = '{}' end
+local position = redis.call('XADD', prefix .. ':all', 'MAXLEN', '~', maxlen, '*',
+  'e', body, 'o', encoded, 'p', epoch, 'i', event_id)
+return {epoch, encoded, position}
+"""
+
+
+class RedisStreamsBackend:
+    def __init__(
+        self, url: str, *, prefix: str = "civic", history: int = 10_000, dedupe_seconds: int = 86_400
+    ):
+        self.redis = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        self.prefix = prefix
+        self.history_size = history
+        self.dedupe_seconds = dedupe_seconds
+        self._publish = self.redis.register_script(_PUBLISH)
+
+    def current_epoch(self) -> str:
+        epoch = self.redis.get(f"{self.prefix}:epoch")
+        if epoch is None:
+            self.redis.set(f"{self.prefix}:epoch", uuid.uuid4().hex[:12], nx=True)
+            epoch = self.redis.get(f"{self.prefix}:epoch")
+        return str(epoch)
+
+    def publish(self, envelopes: Sequence[Envelope]) -> list[Published | None]:
+        pipe = self.redis.pipeline(transaction=False)
+        bodies = []
+        for envelope in envelopes:
+            body = envelope.model_dump_json()
+            bodies.append(body)
+            self._publish(
+                keys=[],
+                args=[
+                    self.prefix,
+                    self.history_size,
+                    envelope.id,
+                    body,
+                    self.dedupe_seconds,
+                    uuid.uuid4().hex[:12],
+                    *envelope.topics,
+                ],
+                client=pipe,
+            )
+        results = pipe.execute()
+        out: list[Published | None] = []
+        for envelope, body, result in zip(envelopes, bodies, results, strict=True):
+            if not result:
+                out.append(None)
+                continue
+            epoch, offsets, position = result
+            out.append(Published(envelope.id, body, epoch, json.loads(offsets) or {}, position))
+        return out
+
+    def history(self, topic: str, after_offset: int, epoch: str, limit: int = 1000) -> History:
+        if epoch != self.current_epoch():
+            return History(events=[], reset=True)
+        last = int(self.redis.get(f"{self.prefix}:off:{topic}") or 0)
+        if after_offset > last:
+            return History(events=[], reset=True)
+        if after_offset == last:
+            return History(events=[])
+        entries = self.redis.xrange(
+            f"{self.prefix}:t:{topic}", min=f"({after_offset}-0", max="+", count=limit
+        )
+        if not entries or int(entries[0][0].split("-")[0]) > after_offset + 1:
+            return History(events=[], reset=True)
+        events = []
+        for entry_id, fields in entries:
+            offset = int(entry_id.split("-")[0])
+            body = fields["e"]
+            event_id = json.loads(body)["id"]
+            events.append(Published(event_id, body, epoch, {topic: offset}, entry_id))
+        return History(events=events)
+
+    def read(self, after_position: str | None, block_seconds: float, limit: int = 500) -> list[Published]:
+        after = after_position or "$"
+        block = int(block_seconds * 1000) if block_seconds > 0 else None
+        reply = self.redis.xread({f"{self.prefix}:all": after}, count=limit, block=block)
+        out = []
+        for _stream, entries in reply or []:
+            for entry_id, fields in entries:
+                out.append(
+                    Published(fields["i"], fields["e"], fields["p"], json.loads(fields["o"]), entry_id)
+                )
+        return out
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.redis.ping())
+        except redis.RedisError:
+            return False
+
+    def close(self) -> None:
+        self.redis.close()

@@ -1,0 +1,103 @@
+"""The one shape of every event: in the outbox, on the stream and on the WebSocket.
+
+An `EventType` is declared once, in the emitting module's `events.py`, with the pydantic model
+of its payload and the function that names its topics. `emit` is the only way to create an
+event: it validates the payload and writes the outbox row in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from civic.clock import as_utc, utcnow
+from civic.db import signal_after_commit
+from civic.events.models import OutboxEvent
+
+P = TypeVar("P", bound=BaseModel)
+
+_REGISTRY: dict[str, EventType[Any]] = {}
+OUTBOX_WRITTEN = "civic_outbox_written"
+
+
+@dataclass(frozen=True)
+class EventType(Generic[P]):
+    name: str
+    payload: type[P]
+    topics: Callable[[P], list[str]]
+    version: int = 1
+
+    def __post_init__(self) -> None:
+        if self.name in _REGISTRY and _REGISTRY[self.name] is not self:
+            raise ValueError(f"event type {self.name!r} is declared twice")
+        _REGISTRY[self.name] = self
+
+
+def event_type(
+    name: str, payload: type[P], *, topics: Callable[[P], list[str]], version: int = 1
+) -> EventType[P]:
+    return EventType(name=name, payload=payload, topics=topics, version=version)
+
+
+def registered_event_types() -> dict[str, EventType[Any]]:
+    return dict(_REGISTRY)
+
+
+class Envelope(BaseModel):
+    id: str
+    seq: int
+    type: str
+    v: int
+    occurred_at: datetime
+    actor: int | None
+    topics: list[str]
+    data: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: OutboxEvent) -> Envelope:
+        assert row.seq is not None
+        return cls(
+            id=row.id,
+            seq=row.seq,
+            type=row.type,
+            v=row.version,
+            occurred_at=as_utc(row.occurred_at),
+            actor=row.actor_id,
+            topics=list(row.topics),
+            data=dict(row.data),
+        )
+
+    def payload(self, kind: EventType[P]) -> P:
+        """The typed payload, for handlers: `event.payload(PROPOSAL_SUPPORTED).proposal_id`."""
+        if kind.name != self.type:
+            raise ValueError(f"event {self.id} is {self.type}, not {kind.name}")
+        return kind.payload.model_validate(self.data)
+
+
+def emit(session: Session, kind: EventType[P], payload: P, *, actor_id: int | None) -> OutboxEvent:
+    """Write an event into the outbox in the caller's transaction.
+
+    The event exists if and only if the transaction commits. After the commit, the database's
+    `OUTBOX_WRITTEN` listeners (the relay, when it runs in this process) are woken.
+    """
+    if not isinstance(payload, kind.payload):
+        raise TypeError(f"{kind.name} takes a {kind.payload.__name__}, not {type(payload).__name__}")
+    row = OutboxEvent(
+        id=str(uuid.uuid4()),
+        type=kind.name,
+        version=kind.version,
+        occurred_at=utcnow(),
+        actor_id=actor_id,
+        topics=kind.topics(payload),
+        data=payload.model_dump(mode="json"),
+    )
+    session.add(row)
+    session.flush()
+    signal_after_commit(session, OUTBOX_WRITTEN)
+    return row

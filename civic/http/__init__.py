@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every module's routes: errors, CSRF, security headers, JSON API, templates."""

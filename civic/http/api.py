@@ -1,0 +1,245 @@
+"""JSON API endpoints declared with their request and response models, and the OpenAPI 3.1
+document generated from those same declarations, so the document cannot drift from the code.
+
+An endpoint function is plain synchronous domain glue: it gets a `Call` (the open unit of work,
+the logged-in account, the runtime) and the validated body, and returns a pydantic model. The
+wrapper parses and validates JSON (422 with per-field messages), runs the function in a worker
+thread inside one transaction, and serialises the result.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic.json_schema import models_json_schema
+from sqlmodel import Session
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from civic.errors import InvalidInput, NotAuthenticated
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"]) or "body"
+        fields.setdefault(name, error["msg"])
+    return fields
+
+
+def validate(model: type[BaseModel], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput("Some fields need attention.", field_errors(exc)) from exc
+
+
+@dataclass
+class Call:
+    """What an endpoint function may use; domain code receives the parts, never the Request."""
+
+    session: Session
+    account: Any
+    runtime: Any
+    path: dict[str, Any]
+    client: str
+    user_agent: str
+    cookies: dict[str, str]
+    csrf_token: str
+    on_response: list[Callable[[Response], None]] = field(default_factory=list)
+
+
+Transact = Callable[[Request, Callable[[Session, Any], Any]], Any]
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    name: str
+    summary: str
+    tag: str
+    body: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    errors: tuple[int, ...]
+    login: bool
+
+
+class Api:
+    """Collects endpoints; `routes()` for Starlette, `operations` for the OpenAPI document."""
+
+    def __init__(self, tag: str) -> None:
+        self.tag = tag
+        self.operations: list[Operation] = []
+        self._endpoints: list[tuple[Operation, Callable[..., Any]]] = []
+
+    def endpoint(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        body: type[BaseModel] | None = None,
+        response: type[BaseModel] | None = None,
+        status: int = 200,
+        errors: tuple[int, ...] = (),
+        login: bool = False,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+            all_errors = tuple(sorted(set(errors) | ({422} if body else set()) | ({401} if login else set())))
+            op = Operation(
+                method, path, fn.__name__, summary, self.tag, body, response, status, all_errors, login
+            )
+            self.operations.append(op)
+            self._endpoints.append((op, fn))
+            return fn
+
+        return register
+
+    def routes(self, transact: Transact) -> list[Route]:
+        return [Route(op.path, _wrap(op, fn, transact), methods=[op.method]) for op, fn in self._endpoints]
+
+
+def _wrap(op: Operation, fn: Callable[..., Any], transact: Transact) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        payload = None
+        if op.body is not None:
+            raw = await request.body()
+            try:
+                data = json.loads(raw or b"null")
+            except ValueError as exc:
+                raise InvalidInput("The request body is not valid JSON.", {"body": str(exc)}) from exc
+            payload = validate(op.body, data)
+        call_box: list[Call] = []
+
+        def work(session: Session, account: Any) -> Any:
+            call = Call(
+                session=session,
+                account=account,
+                runtime=request.app.state.runtime,
+                path=dict(request.path_params),
+                client=request.client.host if request.client else "unknown",
+                user_agent=request.headers.get("user-agent", ""),
+                cookies=dict(request.cookies),
+                csrf_token=getattr(request.state, "csrf_token", ""),
+            )
+            call_box.append(call)
+            if op.login and account is None:
+                raise NotAuthenticated("Log in to use this endpoint.")
+            return fn(call, payload) if op.body is not None else fn(call)
+
+        result = await transact(request, work)
+        if isinstance(result, Response):
+            response = result
+        elif result is None:
+            response = Response(status_code=op.status)
+        else:
+            response = JSONResponse(result.model_dump(mode="json"), status_code=op.status)
+        for hook in call_box[0].on_response if call_box else []:
+            hook(response)
+        return response
+
+    endpoint.__name__ = op.name
+    return endpoint
+
+
+_PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
+
+
+def openapi_document(operations: list[Operation], *, title: str, version: str) -> dict[str, Any]:
+    """An OpenAPI 3.1 document; pydantic's JSON Schema is 2020-12, which 3.1 uses as is."""
+    keys: list[tuple[type[BaseModel], Any]] = []
+    for op in operations:
+        if op.body is not None and (op.body, "validation") not in keys:
+            keys.append((op.body, "validation"))
+        if op.response is not None and (op.response, "serialization") not in keys:
+            keys.append((op.response, "serialization"))
+    refs, schemas = models_json_schema(keys, ref_template="#/components/schemas/{model}")
+    components = dict(schemas.get("$defs", {}))
+    components["Error"] = {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "fields"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+            }
+        },
+    }
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        params = [
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer"} if kind == "int" else {"type": "string"},
+            }
+            for name, kind in _PARAM.findall(op.path)
+        ]
+        responses: dict[str, Any] = {}
+        ok: dict[str, Any] = {"description": "Success"}
+        if op.response is not None:
+            ok["content"] = {"application/json": {"schema": refs[(op.response, "serialization")]}}
+        responses[str(op.status)] = ok
+        for status in op.errors + (403,):
+            responses[str(status)] = {
+                "description": _ERROR_TEXT.get(status, "Error"),
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+        spec: dict[str, Any] = {
+            "operationId": op.name,
+            "summary": op.summary,
+            "tags": [op.tag],
+            "parameters": params,
+            "responses": responses,
+        }
+        if op.body is not None:
+            spec["requestBody"] = {
+                "required": True,
+                "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
+            }
+        if op.method.upper() not in ("GET", "HEAD"):
+            spec["parameters"] = params + [
+                {
+                    "name": "X-CSRF-Token",
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "description": "From GET /api/csrf (or the login response); see the README's API section.",
+                }
+            ]
+        paths.setdefault(_PARAM.sub(r"{\1}", op.path), {})[op.method.lower()] = spec
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "civic_session"}},
+        },
+    }
+
+
+_ERROR_TEXT = {
+    401: "Not logged in, or wrong credentials",
+    403: "Not allowed (missing grant or CSRF token)",
+    404: "Not found",
+    409: "Conflicts with the current state",
+    413: "Body too large",
+    422: "Invalid input; `fields` says which",
+    429: "Too many attempts; see Retry-After",
+    503: "A backing service is unavailable; see Retry-After",
+}

@@ -1,0 +1,1 @@
+"""E-citizens (citizens, foreign residents, businesses, NGOs), officials, agencies, sessions, verification."""

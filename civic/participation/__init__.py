@@ -1,0 +1,1 @@
+"""Consultations, phases, proposals, supports and comments (the participation issue)."""
