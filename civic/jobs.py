@@ -18,6 +18,8 @@ JobRunner = Callable[[str, tuple[Any, ...]], None]
 class Jobs(Protocol):
     def enqueue(self, name: str, *args: Any) -> None: ...
 
+    def close(self) -> None: ...
+
 
 class InlineJobs:
     """Runs each job at once in the calling thread; a failure is logged, never raised to the caller."""
@@ -30,6 +32,9 @@ class InlineJobs:
             self._runner(name, args)
         except Exception:
             log.exception("inline job %s%r failed", name, args)
+
+    def close(self) -> None:
+        pass
 
 
 class RQJobs:
@@ -51,3 +56,7 @@ class RQJobs:
             result_ttl=0,
             failure_ttl=86_400,
         )
+
+    def close(self) -> None:
+        """Release the Redis connections, so a process that builds runtimes (tests) does not leak them."""
+        self.queue.connection.close()

@@ -77,6 +77,7 @@ class Runtime:
 
     def close(self) -> None:
         self.stop_relay()
+        self.jobs.close()
         self.backend.close()
         self.db.dispose()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -32,6 +32,9 @@ class EventType(Generic[P]):
     payload: type[P]
     topics: Callable[[P], list[str]]
     version: int = 1
+    # False when who acted is private (who supported a proposal): the bus then publishes the
+    # envelope without its actor; handlers still read it from the outbox.
+    actor_public: bool = True
 
     def __post_init__(self) -> None:
         if self.name in _REGISTRY and _REGISTRY[self.name] is not self:
@@ -40,9 +43,14 @@ class EventType(Generic[P]):
 
 
 def event_type(
-    name: str, payload: type[P], *, topics: Callable[[P], list[str]], version: int = 1
+    name: str,
+    payload: type[P],
+    *,
+    topics: Callable[[P], list[str]],
+    version: int = 1,
+    actor_public: bool = True,
 ) -> EventType[P]:
-    return EventType(name=name, payload=payload, topics=topics, version=version)
+    return EventType(name=name, payload=payload, topics=topics, version=version, actor_public=actor_public)
 
 
 def registered_event_types() -> dict[str, EventType[Any]]:
@@ -67,7 +75,8 @@ class Envelope(BaseModel):
             seq=row.seq,
             type=row.type,
             v=row.version,
-            occurred_at=as_utc(row.occurred_at),
+            # PostgreSQL answers in the session's time zone; the envelope always speaks UTC.
+            occurred_at=as_utc(row.occurred_at).astimezone(UTC),
             actor=row.actor_id,
             topics=list(row.topics),
             data=dict(row.data),
@@ -94,7 +103,7 @@ def emit(session: Session, kind: EventType[P], payload: P, *, actor_id: int | No
         version=kind.version,
         occurred_at=utcnow(),
         actor_id=actor_id,
-        topics=kind.topics(payload),
+        topics=list(dict.fromkeys(kind.topics(payload))),  # a topic named twice gets the event once
         data=payload.model_dump(mode="json"),
     )
     session.add(row)

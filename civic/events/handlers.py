@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -76,6 +77,20 @@ class RetryPolicy:
         return timedelta(seconds=min(self.backoff_seconds * 2 ** (attempts - 1), self.max_backoff_seconds))
 
 
+def _session_info_copy(session: Session) -> dict[str, Any]:
+    return {k: v.copy() if isinstance(v, list | set | dict) else v for k, v in session.info.items()}
+
+
+def _restore_session_info(session: Session, saved: dict[str, Any]) -> None:
+    """Forget what a failed handler registered on the session (after-commit jobs, relay wake-ups).
+
+    Its writes were rolled back to the savepoint, but the transaction still commits to record the
+    failure; work it scheduled for "after commit" belongs to the rolled-back writes, not to that.
+    """
+    session.info.clear()
+    session.info.update(saved)
+
+
 def run_delivery(db: Database, handlers: HandlerSet, delivery_id: int, policy: RetryPolicy) -> str:
     """Run one delivery if it is still pending; returns its status afterwards ("skipped" if not ours)."""
     with db.transaction() as session:
@@ -95,10 +110,12 @@ def run_delivery(db: Database, handlers: HandlerSet, delivery_id: int, policy: R
             return delivery.status
         row = session.get(OutboxEvent, delivery.event_seq)
         assert row is not None
+        before = _session_info_copy(session)
         try:
             with session.begin_nested():
                 found.fn(session, Envelope.from_row(row))
         except Exception as exc:
+            _restore_session_info(session, before)
             delivery.last_error = "".join(traceback.format_exception(exc, limit=-8))[-4000:]
             if delivery.attempts >= policy.max_attempts:
                 delivery.status = DeliveryStatus.DEAD

@@ -105,7 +105,7 @@ class Relay:
                         insert(HandlerDelivery).returning(HandlerDelivery.id), deliveries
                     ).scalars()
                 )
-                after_commit(session, lambda: self.send(ids))
+                after_commit(session, lambda: self._send(ids))
             return len(rows)
 
     def sweep(self) -> int:
@@ -127,8 +127,21 @@ class Relay:
                 delivery.next_attempt_at = now + self.lease
             ids = [d.id for d in due if d.id is not None]
             if ids:
-                after_commit(session, lambda: self.send(ids))
+                after_commit(session, lambda: self._send(ids))
             return len(ids)
+
+    def _send(self, ids: list[int]) -> None:
+        """Send the jobs; if the queue is unreachable, leave them to the sweep.
+
+        The deliveries are already committed with a lease, so a failed send only delays them; it
+        must not make the relay retry a batch that is published and marked.
+        """
+        try:
+            self.send(ids)
+        except Exception as exc:
+            log.warning(
+                "outbox relay: could not send %d deliveries (%s); the sweep will resend them", len(ids), exc
+            )
 
     def drain(self, max_rounds: int = 1000) -> int:
         """Publish and deliver until nothing is left that is due now (tests and `civic worker --burst`)."""

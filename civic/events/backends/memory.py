@@ -15,8 +15,11 @@ from civic.events.envelope import Envelope
 
 
 class MemoryBackend:
-    def __init__(self, history: int = 10_000) -> None:
+    def __init__(self, history: int = 10_000, *, dedupe: int = 50_000) -> None:
         self._history = history
+        # Ids remembered to drop a relay's repeat. It must cover at least one relay batch whatever
+        # the history size: a relay whose commit failed re-publishes its whole batch.
+        self._dedupe = max(dedupe, history * 4)
         self._epoch = uuid.uuid4().hex[:12]
         self._cond = threading.Condition()
         self._offsets: dict[str, int] = {}
@@ -38,6 +41,8 @@ class MemoryBackend:
                 self._remember(envelope.id)
                 offsets = {}
                 for topic in envelope.topics:
+                    if topic in offsets:
+                        continue
                     offsets[topic] = self._offsets.get(topic, 0) + 1
                     self._offsets[topic] = offsets[topic]
                 self._position += 1
@@ -57,7 +62,7 @@ class MemoryBackend:
 
     def _remember(self, event_id: str) -> None:
         self._seen[event_id] = None
-        while len(self._seen) > self._history * 4:
+        while len(self._seen) > self._dedupe:
             self._seen.popitem(last=False)
 
     def history(self, topic: str, after_offset: int, epoch: str, limit: int = 1000) -> History:
@@ -66,7 +71,7 @@ class MemoryBackend:
                 return History(events=[], reset=True)
             entries = self._topics.get(topic, deque())
             last = self._offsets.get(topic, 0)
-            if after_offset > last:
+            if after_offset < 0 or after_offset > last:
                 return History(events=[], reset=True)
             if after_offset == last:
                 return History(events=[])

@@ -2,10 +2,16 @@
 
 Per topic: a stream `{prefix}:t:{topic}` whose entry ids are `{offset}-0`, so a reconnecting client
 replays with XRANGE from its offset; a counter for the offsets; all trimmed to a bounded history
-(`XADD … MAXLEN ~`). One global stream `{prefix}:all` that each web process follows with its own
-XREAD (no consumer group: a group would split the events between processes). One Lua script
-publishes an event to all its streams atomically and refuses an event id it has seen in the last
-day, so a relay that crashed after publishing but before marking the row publishes nothing twice.
+(`XADD … MAXLEN ~`). Each topic entry also carries the event's offsets and global position, so a
+replayed event is the same `Published` a follower read. One global stream `{prefix}:all` that each
+web process follows with its own XREAD (no consumer group: a group would split the events between
+processes).
+
+One Lua script publishes an event to all its streams atomically and refuses an event id it has
+seen in the last day, so a relay that crashed after publishing but before marking the row
+publishes nothing twice. Redis does not roll back a script that fails half-way, so the script
+reads and checks everything before its first write, and remembers the id only after its last one:
+a failed publish leaves nothing behind and the relay's retry publishes the event whole.
 """
 
 from __future__ import annotations
@@ -21,25 +27,47 @@ from civic.events.envelope import Envelope
 
 _PUBLISH = """
 local prefix, maxlen, event_id, body, ttl, new_epoch = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-if not redis.call('SET', prefix .. ':seen:' .. event_id, '1', 'NX', 'EX', ttl) then
+local seen = prefix .. ':seen:' .. event_id
+if redis.call('EXISTS', seen) == 1 then
   return false
 end
+-- Reads and checks only, so that a failure here leaves Redis as it was.
+local all = prefix .. ':all'
+local kind = redis.call('TYPE', all)['ok']
+if kind ~= 'none' and kind ~= 'stream' then
+  return redis.error_reply('WRONGTYPE ' .. all .. ' is not a stream')
+end
 local epoch = redis.call('GET', prefix .. ':epoch')
+local offsets, topics = {}, {}
+for i = 7, #ARGV do
+  local topic = ARGV[i]
+  if not offsets[topic] then
+    local offset = tonumber(redis.call('GET', prefix .. ':off:' .. topic) or '0')
+    -- XREVRANGE also refuses a key that is not a stream. If the counter was lost while the
+    -- stream survived, continue after the stream's last entry instead of failing every publish.
+    local last = redis.call('XREVRANGE', prefix .. ':t:' .. topic, '+', '-', 'COUNT', 1)[1]
+    if last then
+      offset = math.max(offset, tonumber(string.match(last[1], '^(%d+)')))
+    end
+    offsets[topic] = offset + 1
+    topics[#topics + 1] = topic
+  end
+end
+-- Writes.
 if not epoch then
   epoch = new_epoch
   redis.call('SET', prefix .. ':epoch', epoch)
 end
-local offsets = {}
-for i = 7, #ARGV do
-  local topic = ARGV[i]
-  local offset = redis.call('INCR', prefix .. ':off:' .. topic)
-  redis.call('XADD', prefix .. ':t:' .. topic, 'MAXLEN', '~', maxlen, offset .. '-0', 'e', body)
-  offsets[topic] = offset
-end
-local encoded = cjson.encode(offsets)
-if #ARGV < 7 then encoded = '{}' end
-local position = redis.call('XADD', prefix .. ':all', 'MAXLEN', '~', maxlen, '*',
+local encoded = '{}'
+if #topics > 0 then encoded = cjson.encode(offsets) end
+local position = redis.call('XADD', all, 'MAXLEN', '~', maxlen, '*',
   'e', body, 'o', encoded, 'p', epoch, 'i', event_id)
+for _, topic in ipairs(topics) do
+  redis.call('SET', prefix .. ':off:' .. topic, offsets[topic])
+  redis.call('XADD', prefix .. ':t:' .. topic, 'MAXLEN', '~', maxlen, offsets[topic] .. '-0',
+    'e', body, 'o', encoded, 'g', position, 'i', event_id)
+end
+redis.call('SET', seen, '1', 'EX', ttl)
 return {epoch, encoded, position}
 """
 
@@ -94,7 +122,7 @@ class RedisStreamsBackend:
         if epoch != self.current_epoch():
             return History(events=[], reset=True)
         last = int(self.redis.get(f"{self.prefix}:off:{topic}") or 0)
-        if after_offset > last:
+        if after_offset < 0 or after_offset > last:
             return History(events=[], reset=True)
         if after_offset == last:
             return History(events=[])
@@ -103,17 +131,21 @@ class RedisStreamsBackend:
         )
         if not entries or int(entries[0][0].split("-")[0]) > after_offset + 1:
             return History(events=[], reset=True)
-        events = []
-        for entry_id, fields in entries:
-            offset = int(entry_id.split("-")[0])
-            body = fields["e"]
-            event_id = json.loads(body)["id"]
-            events.append(Published(event_id, body, epoch, {topic: offset}, entry_id))
-        return History(events=events)
+        return History(events=[self._from_topic_entry(topic, epoch, *entry) for entry in entries])
+
+    @staticmethod
+    def _from_topic_entry(topic: str, epoch: str, entry_id: str, fields: dict[str, str]) -> Published:
+        """The same `Published` a follower read from the global log: every offset, global position."""
+        body = fields["e"]
+        if "g" in fields:
+            return Published(fields["i"], body, epoch, json.loads(fields["o"]), fields["g"])
+        # Written before topic entries carried their global place: only this topic's offset is known.
+        return Published(json.loads(body)["id"], body, epoch, {topic: int(entry_id.split("-")[0])}, entry_id)
 
     def read(self, after_position: str | None, block_seconds: float, limit: int = 500) -> list[Published]:
         after = after_position or "$"
-        block = int(block_seconds * 1000) if block_seconds > 0 else None
+        # BLOCK 0 would wait forever: a wait shorter than a millisecond still waits one.
+        block = max(1, round(block_seconds * 1000)) if block_seconds > 0 else None
         reply = self.redis.xread({f"{self.prefix}:all": after}, count=limit, block=block)
         out = []
         for _stream, entries in reply or []:
