@@ -15,19 +15,36 @@ PASSWORD = "correct horse battery staple"
 _numbers = itertools.count(1)
 
 
-def make_agency(session: Session, name: str = "Agency", *, parent: Agency | None = None,
-                kind: AgencyKind = AgencyKind.AGENCY) -> Agency:
+def make_agency(
+    session: Session,
+    name: str = "Agency",
+    *,
+    parent: Agency | None = None,
+    kind: AgencyKind = AgencyKind.AGENCY,
+) -> Agency:
     n = next(_numbers)
-    agency = Agency(slug=f"agency-{n}", name=f"{name} {n}", name_az=f"{name} {n} (az)", kind=kind,
-                    parent_id=parent.id if parent else None)
+    agency = Agency(
+        slug=f"agency-{n}",
+        name=f"{name} {n}",
+        name_az=f"{name} {n} (az)",
+        kind=kind,
+        parent_id=parent.id if parent else None,
+    )
     session.add(agency)
     session.flush()
     return agency
 
 
-def make_account(runtime: Runtime, session: Session, *, kind: AccountKind = AccountKind.CITIZEN,
-                 email: str | None = None, name: str | None = None, agency: Agency | None = None,
-                 password: str = PASSWORD) -> Account:
+def make_account(
+    runtime: Runtime,
+    session: Session,
+    *,
+    kind: AccountKind = AccountKind.CITIZEN,
+    email: str | None = None,
+    name: str | None = None,
+    agency: Agency | None = None,
+    password: str = PASSWORD,
+) -> Account:
     n = next(_numbers)
     data = Registration(
         email=email or f"person{n}@example.az",
@@ -35,8 +52,13 @@ def make_account(runtime: Runtime, session: Session, *, kind: AccountKind = Acco
         password=password,
         kind=kind.value if kind != AccountKind.OFFICIAL else "citizen",  # type: ignore[arg-type]
     )
-    return actions.do_register(session, data, runtime.passwords.hash(password), kind=kind.value,
-                               agency_id=agency.id if agency else None)
+    return actions.do_register(
+        session,
+        data,
+        runtime.passwords.hash(password),
+        kind=kind.value,
+        agency_id=agency.id if agency else None,
+    )
 
 
 def make_official(runtime: Runtime, session: Session, agency: Agency, *roles: Role, **kwargs) -> Account:

@@ -22,15 +22,42 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from civic.errors import InvalidInput, NotAuthenticated
+from civic.errors import InvalidInput, NotAuthenticated, NotFound
+
+# Row ids are PostgreSQL `integer`s: a larger number in a path names nothing, and passing it to
+# the database would be a DataError (a 500) instead of the 404 it is.
+MAX_ID = 2**31 - 1
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
+    """One message per field, worded for the person filling in the form (and read by API users)."""
     fields: dict[str, str] = {}
     for error in exc.errors():
         name = ".".join(str(part) for part in error["loc"]) or "body"
-        fields.setdefault(name, error["msg"])
+        fields.setdefault(name, friendly_message(error))
     return fields
+
+
+def friendly_message(error: Any) -> str:
+    """pydantic's wording ("String should have at least 2 characters") speaks of types; say what to do."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "missing" or (error.get("input") == "" and kind != "extra_forbidden"):
+        return "This field is required."
+    if kind == "string_too_short":
+        return f"Use at least {ctx['min_length']} characters."
+    if kind == "string_too_long":
+        return f"Use at most {ctx['max_length']} characters."
+    if kind == "literal_error":
+        return f"Choose one of: {ctx['expected'].replace(chr(39), '')}."
+    if kind == "extra_forbidden":
+        return "This field is not accepted here."
+    if kind == "value_error" and "reason" in ctx:  # the e-mail validator explains what is wrong
+        return f"Enter a valid e-mail address, like name@example.az. {ctx['reason']}"
+    if kind == "value_error":  # our own validators' ValueError, already worded for people
+        return str(error["msg"]).removeprefix("Value error, ")
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return "Send a JSON object with the documented fields."
+    return str(error["msg"])
 
 
 def validate(model: type[BaseModel], data: Any) -> Any:
@@ -52,6 +79,7 @@ class Call:
     user_agent: str
     cookies: dict[str, str]
     csrf_token: str
+    query: Any = None  # the validated query-parameter model, for endpoints that declare one
     on_response: list[Callable[[Response], None]] = field(default_factory=list)
 
 
@@ -70,6 +98,7 @@ class Operation:
     status: int
     errors: tuple[int, ...]
     login: bool
+    query: type[BaseModel] | None = None
 
 
 class Api:
@@ -91,11 +120,15 @@ class Api:
         status: int = 200,
         errors: tuple[int, ...] = (),
         login: bool = False,
+        query: type[BaseModel] | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         def register(fn: Callable[..., Any]) -> Callable[..., Any]:
-            all_errors = tuple(sorted(set(errors) | ({422} if body else set()) | ({401} if login else set())))
+            implied = (
+                ({413, 422} if body else set()) | ({401} if login else set()) | ({422} if query else set())
+            )
+            all_errors = tuple(sorted(set(errors) | implied))
             op = Operation(
-                method, path, fn.__name__, summary, self.tag, body, response, status, all_errors, login
+                method, path, fn.__name__, summary, self.tag, body, response, status, all_errors, login, query
             )
             self.operations.append(op)
             self._endpoints.append((op, fn))
@@ -109,14 +142,18 @@ class Api:
 
 def _wrap(op: Operation, fn: Callable[..., Any], transact: Transact) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
+        if any(isinstance(v, int) and not 0 < v <= MAX_ID for v in request.path_params.values()):
+            raise NotFound("There is nothing at this address.")
         payload = None
         if op.body is not None:
             raw = await request.body()
             try:
                 data = json.loads(raw or b"null")
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
+                # RecursionError: `[[[[…` nested deeper than the parser's stack, still the client's fault.
                 raise InvalidInput("The request body is not valid JSON.", {"body": str(exc)}) from exc
             payload = validate(op.body, data)
+        query = validate(op.query, dict(request.query_params)) if op.query is not None else None
         call_box: list[Call] = []
 
         def work(session: Session, account: Any) -> Any:
@@ -129,6 +166,7 @@ def _wrap(op: Operation, fn: Callable[..., Any], transact: Transact) -> Callable
                 user_agent=request.headers.get("user-agent", ""),
                 cookies=dict(request.cookies),
                 csrf_token=getattr(request.state, "csrf_token", ""),
+                query=query,
             )
             call_box.append(call)
             if op.login and account is None:
@@ -153,8 +191,23 @@ def _wrap(op: Operation, fn: Callable[..., Any], transact: Transact) -> Callable
 _PARAM = re.compile(r"{(\w+)(?::(\w+))?}")
 
 
-def openapi_document(operations: list[Operation], *, title: str, version: str) -> dict[str, Any]:
-    """An OpenAPI 3.1 document; pydantic's JSON Schema is 2020-12, which 3.1 uses as is."""
+def _query_parameters(model: type[BaseModel] | None) -> list[dict[str, Any]]:
+    if model is None:
+        return []
+    schema = model.model_json_schema()
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        for name, prop in schema.get("properties", {}).items()
+    ]
+
+
+def openapi_document(
+    operations: list[Operation], *, title: str, version: str, session_cookie: str = "civic_session"
+) -> dict[str, Any]:
+    """An OpenAPI 3.1 document; pydantic's JSON Schema is 2020-12, which 3.1 uses as is.
+
+    `session_cookie` is the cookie's real name (`__Host-civic_session` behind HTTPS)."""
     keys: list[tuple[type[BaseModel], Any]] = []
     for op in operations:
         if op.body is not None and (op.body, "validation") not in keys:
@@ -188,7 +241,7 @@ def openapi_document(operations: list[Operation], *, title: str, version: str) -
                 "schema": {"type": "integer"} if kind == "int" else {"type": "string"},
             }
             for name, kind in _PARAM.findall(op.path)
-        ]
+        ] + _query_parameters(op.query)
         responses: dict[str, Any] = {}
         ok: dict[str, Any] = {"description": "Success"}
         if op.response is not None:
@@ -206,6 +259,8 @@ def openapi_document(operations: list[Operation], *, title: str, version: str) -
             "parameters": params,
             "responses": responses,
         }
+        if op.login:
+            spec["security"] = [{"session": []}]
         if op.body is not None:
             spec["requestBody"] = {
                 "required": True,
@@ -228,7 +283,7 @@ def openapi_document(operations: list[Operation], *, title: str, version: str) -
         "paths": paths,
         "components": {
             "schemas": components,
-            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "civic_session"}},
+            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": session_cookie}},
         },
     }
 

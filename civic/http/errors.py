@@ -22,6 +22,7 @@ from civic.errors import (
     RateLimited,
     ServiceUnavailable,
 )
+from civic.http.guard import security_headers
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,8 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
 
 
-def _headers(exc: CivicError) -> dict[str, str]:
+def error_headers(exc: CivicError) -> dict[str, str]:
+    """Retry-After for the errors that end by waiting; the HTML forms send it too."""
     if isinstance(exc, RateLimited | ServiceUnavailable):
         return {"Retry-After": str(exc.retry_after)}
     return {}
@@ -71,9 +73,9 @@ async def civic_error(request: Request, exc: Exception) -> Response:
     fields = exc.fields if isinstance(exc, InvalidInput) else {}
     if wants_json(request):
         return JSONResponse(
-            error_body(exc.code, exc.message, fields), status_code=status, headers=_headers(exc)
+            error_body(exc.code, exc.message, fields), status_code=status, headers=error_headers(exc)
         )
-    return await _page(request, status, exc.message, _headers(exc))
+    return await _page(request, status, exc.message, error_headers(exc))
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -88,11 +90,20 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
+    """The 500 answer. Starlette sends it from its outermost middleware, outside RequestGuard, so
+    it carries the security headers itself."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     message = "Something went wrong on our side. It has been logged; please try again."
+    headers = _guard_headers(request)
     if wants_json(request):
-        return JSONResponse(error_body("server_error", message), status_code=500)
-    return await _page(request, 500, message, {})
+        return JSONResponse(error_body("server_error", message), status_code=500, headers=headers)
+    return await _page(request, 500, message, headers)
+
+
+def _guard_headers(request: Request) -> dict[str, str]:
+    runtime = getattr(request.app.state, "runtime", None)
+    production = bool(runtime and runtime.settings.cookies_secure)
+    return {name.decode(): value.decode() for name, value in security_headers(production)}
 
 
 async def _page(request: Request, status: int, message: str, headers: dict[str, str]) -> Response:

@@ -15,9 +15,9 @@ import hashlib
 import hmac
 import json
 import secrets
-from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -88,7 +88,7 @@ class RequestGuard:
             return
         presented = headers.get("x-csrf-token") or _form_token(headers.get("content-type", ""), body)
         expected = csrf_token_for(self.secret_key, cookie) if cookie else None
-        if not expected or not presented or not hmac.compare_digest(presented, expected):
+        if not expected or not presented or not _same(presented, expected):
             await _reject(
                 scope,
                 send,
@@ -114,14 +114,17 @@ class RequestGuard:
         return wrapped
 
 
+def _same(presented: str, expected: str) -> bool:
+    # compare_digest refuses non-ASCII str with a TypeError: compare bytes, so a stray "é" in a
+    # forged token is a 403 like any wrong token, not a 500.
+    return hmac.compare_digest(presented.encode("utf-8", "surrogateescape"), expected.encode())
+
+
 def _cookie(header: str, name: str) -> str | None:
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(header)
-    except Exception:
-        return None
-    morsel = jar.get(name)
-    return morsel.value if morsel and morsel.value else None
+    # Starlette's lenient parser, as browsers parse: http.cookies.SimpleCookie drops every cookie
+    # after one it finds malformed (a space or JSON in some analytics cookie), which would leave
+    # that visitor unable to submit any form.
+    return cookie_parser(header).get(name) or None
 
 
 async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:

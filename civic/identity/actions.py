@@ -72,11 +72,12 @@ def do_register(
 def register(
     session: Session, passwords: Passwords, limits: RateLimits, data: Registration, client: str
 ) -> Account:
+    """Register a new e-citizen. Every attempt counts against the client's limit, refused ones
+    too: a 409 says the address exists, so unlimited attempts would enumerate our users."""
     limits.check("registration", client, "Too many registrations from your network; please try again later.")
-    check_register(session, data)
-    account = do_register(session, data, passwords.hash(data.password))
     limits.hit("registration", client)
-    return account
+    check_register(session, data)
+    return do_register(session, data, passwords.hash(data.password))
 
 
 def authenticate(
@@ -129,6 +130,8 @@ def do_verify(
         created_at=utcnow(),
     )
     target.verification_level = data.level
+    if data.district:
+        target.district = data.district.strip()
     session.add(record)
     session.add(target)
     session.flush()

@@ -55,6 +55,9 @@ class Account(SQLModel, table=True):
     agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
     verification_level: str = Field(default=VerificationLevel.UNVERIFIED, max_length=20)
     language: str = Field(default="en", max_length=5)
+    # District of residence, recorded by a registrar from the identity document when verifying;
+    # used only to open district consultations to their residents.
+    district: str | None = Field(default=None, max_length=80)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     is_active: bool = True
 

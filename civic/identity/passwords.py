@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from functools import cached_property
+
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -16,18 +19,25 @@ class Passwords:
             parallelism=settings.argon2_parallelism,
             type=Type.ID,
         )
-        # Verified against when the account does not exist, so an unknown e-mail costs as much
-        # time as a wrong password and the two cannot be told apart.
-        self._dummy = self._hasher.hash("civic-timing-equaliser")
+
+    @cached_property
+    def _dummy(self) -> str:
+        """Verified against when the account does not exist, so an unknown e-mail costs as much
+        time as a wrong password and the two cannot be told apart. Its password is random: no
+        one can know it, so no account without a usable hash can be entered with it. Made on
+        first use, so processes that never check a password (workers, the CLI) skip the cost."""
+        return self._hasher.hash(secrets.token_urlsafe(32))
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)
 
     def verify(self, password_hash: str | None, password: str) -> bool:
+        """True only for a real hash of `password`; an absent or empty hash is never a match."""
         try:
-            return self._hasher.verify(password_hash or self._dummy, password) and password_hash is not None
+            matched = self._hasher.verify(password_hash or self._dummy, password)
         except (VerificationError, InvalidHashError):
             return False
+        return matched and bool(password_hash)
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)

@@ -9,6 +9,8 @@ from civic.identity.models import Account, Agency, AuthSession, Grant, Verificat
 
 
 def account_by_email(session: Session, email: str) -> Account | None:
+    if "\x00" in email:  # no stored address has one, and PostgreSQL would refuse the query
+        return None
     return session.exec(select(Account).where(Account.email == email.strip().lower())).first()
 
 

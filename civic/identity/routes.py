@@ -9,13 +9,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from civic.errors import CivicError, InvalidInput
+from civic.errors import CivicError, Conflict, InvalidInput, NotFound
 from civic.http.api import Api, Call, validate
-from civic.http.forms import form_data, form_failure, safe_next
+from civic.http.forms import form_data, render_form_failure, safe_next
 from civic.http.templates import render
 from civic.identity import actions, queries
 from civic.identity.authorization import Permission, authorize, is_allowed
-from civic.identity.models import Account
+from civic.identity.models import Account, AccountKind
 from civic.identity.passwords import Passwords
 from civic.identity.schemas import (
     AccountOut,
@@ -60,24 +60,30 @@ def account_out(account: Account) -> AccountOut:
 
 async def register_page(request: Request) -> Response:
     await transact(request, lambda s, a: a)
-    if request.method == "GET":
+    # Only POST acts: HEAD (which Starlette adds to GET) passes the CSRF guard as a safe method,
+    # so treating "not GET" as a submission would let a HEAD with a body register without a token.
+    if request.method != "POST":
         return render(request, "identity/register.html", {"values": {"kind": "citizen"}})
     values = await form_data(request)
     runtime = request.app.state.runtime
     client = request.client.host if request.client else "unknown"
+    old_token = session_token(request)
 
     def work(session: Session, _account: Account | None) -> str:
         data = validate(Registration, values)
         account = actions.register(session, _passwords(runtime), runtime.limits, data, client)
         return start_session(
-            session, runtime.settings, account, user_agent=request.headers.get("user-agent", "")
+            session,
+            runtime.settings,
+            account,
+            user_agent=request.headers.get("user-agent", ""),
+            replacing=old_token,
         )
 
     try:
         token = await transact(request, work)
     except CivicError as exc:
-        failure = form_failure(exc, values)
-        return render(request, "identity/register.html", failure, status=failure["status"])
+        return render_form_failure(request, "identity/register.html", exc, values)
     response = RedirectResponse("/account?welcome=1", status_code=303)
     set_session_cookie(response, runtime.settings, token)
     return response
@@ -86,7 +92,7 @@ async def register_page(request: Request) -> Response:
 async def login_page(request: Request) -> Response:
     await transact(request, lambda s, a: a)
     next_url = safe_next(request.query_params.get("next"), "/account")
-    if request.method == "GET":
+    if request.method != "POST":  # HEAD included, which the CSRF guard lets through
         return render(request, "identity/login.html", {"values": {}, "next": next_url})
     values = await form_data(request)
     next_url = safe_next(values.get("next"), "/account")
@@ -112,9 +118,7 @@ async def login_page(request: Request) -> Response:
     try:
         token = await transact(request, work)
     except CivicError as exc:
-        failure = form_failure(exc, values)
-        failure["next"] = next_url
-        return render(request, "identity/login.html", failure, status=failure["status"])
+        return render_form_failure(request, "identity/login.html", exc, values, next=next_url)
     response = RedirectResponse(next_url, status_code=303)
     set_session_cookie(response, runtime.settings, token)
     return response
@@ -157,35 +161,50 @@ async def account_page(request: Request) -> Response:
     return render(request, "identity/account.html", context)
 
 
+def _find_e_citizen(session: Session, actor: Account | None, email: str) -> Account | None:
+    """The e-citizen with this address, for a registrar; officials are not verified here."""
+    authorize(session, actor, Permission.VERIFY_IDENTITY)
+    found = queries.account_by_email(session, email) if email.strip() else None
+    return found if found is not None and found.kind != AccountKind.OFFICIAL else None
+
+
+def _verification_form(values: dict[str, str]) -> dict[str, str]:
+    level = values.get("level", "")
+    method = values.get("method") or ("esignature" if level == "esignature" else "in_person")
+    return {
+        "level": level,
+        "method": method,
+        "note": values.get("note", ""),
+        "district": values.get("district", "").strip() or None,
+    }
+
+
 async def registrar_page(request: Request) -> Response:
-    """The registrar's desk: find an e-citizen by e-mail and record that their identity was checked."""
+    """The registrar's desk: find an e-citizen by e-mail and record that their identity was checked.
+
+    A refusal the registrar can act on (no such e-citizen, already at that level) re-shows the
+    desk with the message and the e-citizen's current state; one they cannot (not logged in, no
+    registrar grant) is the ordinary 401/403 page.
+    """
     values = await form_data(request) if request.method == "POST" else dict(request.query_params)
+    email = values.get("email", "")
 
     def work(session: Session, account: Account | None) -> dict[str, Any]:
-        authorize(session, account, Permission.VERIFY_IDENTITY)
-        context: dict[str, Any] = {"values": values, "found": None, "done": None}
-        email = values.get("email", "").strip()
-        if email:
-            context["found"] = queries.account_by_email(session, email)
-            if context["found"] is None:
-                raise InvalidInput("No e-citizen has this e-mail address.", {"email": "No account found."})
-        if request.method == "POST" and context["found"] is not None:
-            data = validate(
-                VerificationRequest,
-                {
-                    "level": values.get("level", ""),
-                    "method": values.get("method", "in_person"),
-                    "note": values.get("note", ""),
-                },
-            )
-            context["done"] = actions.verify(session, account, context["found"].id, data)
-        return context
+        found = _find_e_citizen(session, account, email)
+        if email.strip() and found is None:
+            raise InvalidInput("No e-citizen has this e-mail address.", {"email": "No account found."})
+        done = None
+        if request.method == "POST" and found is not None:
+            data = validate(VerificationRequest, _verification_form(values))
+            assert found.id is not None
+            done = actions.verify(session, account, found.id, data)
+        return {"values": values, "found": found, "done": done}
 
     try:
         context = await transact(request, work)
-    except InvalidInput as exc:
-        failure = form_failure(exc, values)
-        return render(request, "identity/registrar.html", {**failure, "found": None}, status=422)
+    except (InvalidInput, Conflict, NotFound) as exc:
+        found = await transact(request, lambda session, account: _find_e_citizen(session, account, email))
+        return render_form_failure(request, "identity/registrar.html", exc, values, found=found, done=None)
     return render(request, "identity/registrar.html", context)
 
 

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-EmailAddress = EmailStr
+
+def _no_control_characters(value: str, allowed: str = "") -> str:
+    """PostgreSQL refuses NUL in text (a 500 if it reached the database), and no other control
+    character belongs in a name or an address: refuse them as a 422 here."""
+    if any((ord(ch) < 0x20 and ch not in allowed) or ord(ch) == 0x7F for ch in value):
+        raise ValueError("Remove the control characters (such as NUL or line breaks) from this field.")
+    return value
+
+
+def _multiline(value: str) -> str:
+    return _no_control_characters(value, allowed="\t\n\r")
+
+
+Line = Annotated[str, AfterValidator(_no_control_characters)]
+MultiLine = Annotated[str, AfterValidator(_multiline)]
+EmailAddress = Annotated[EmailStr, AfterValidator(_no_control_characters)]
 
 
 class Registration(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     email: EmailAddress = Field(description="Used to log in; never shown to others.")
-    display_name: str = Field(
+    display_name: Line = Field(
         min_length=2, max_length=80, description="Shown publicly next to what you write."
     )
     password: str = Field(min_length=10, max_length=128)
@@ -29,7 +44,7 @@ class Registration(BaseModel):
 class Credentials(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
-    email: str = Field(min_length=1, max_length=254)
+    email: Line = Field(min_length=1, max_length=254)
     password: str = Field(min_length=1, max_length=128)
 
 
@@ -38,7 +53,12 @@ class VerificationRequest(BaseModel):
 
     level: Literal["verified", "esignature"]
     method: Literal["in_person", "esignature"] = "in_person"
-    note: str = Field(default="", max_length=500)
+    note: MultiLine = Field(default="", max_length=500)
+    district: Line | None = Field(
+        default=None,
+        max_length=80,
+        description="District of residence on the identity document, if recorded.",
+    )
 
 
 class AccountOut(BaseModel):

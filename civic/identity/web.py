@@ -3,6 +3,7 @@ logged-in account resolved inside it (one database round trip to a worker thread
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -11,8 +12,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from civic.db import Database
+from civic.errors import ServiceUnavailable
 from civic.identity.models import Account
-from civic.identity.sessions import resolve_session
+from civic.identity.sessions import end_session, resolve_session
 from civic.settings import Settings
 
 T = TypeVar("T")
@@ -47,17 +50,35 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
 
 
 async def transact(request: Request, work: Callable[[Session, Account | None], T]) -> T:
-    """Run `work(session, account)` in one transaction on a worker thread; commit if it returns."""
+    """Run `work(session, account)` in one transaction on a worker thread; commit if it returns.
+
+    An idle or expired session is deleted in that transaction; when `work` then fails (often
+    with a 401 because nobody is logged in any more), the deletion is redone on its own so the
+    rolled-back transaction does not leave the dead session in the table.
+    """
     runtime = request.app.state.runtime
     token = session_token(request)
 
     def run() -> Any:
-        with runtime.db.transaction() as session:
-            account = resolve_session(session, runtime.settings, token) if token else None
-            request.state.account = account
-            return work(session, account)
+        dead = False
+        try:
+            with runtime.db.transaction() as session:
+                account = resolve_session(session, runtime.settings, token) if token else None
+                dead = token is not None and account is None
+                request.state.account = account
+                return work(session, account)
+        except Exception:
+            if dead and token:
+                _forget_session(runtime.db, token)
+            raise
 
     return await run_in_threadpool(run)
+
+
+def _forget_session(db: Database, token: str) -> None:
+    # Best effort: when the database is down the original error is the one worth reporting.
+    with contextlib.suppress(ServiceUnavailable), db.transaction() as session:
+        end_session(session, token)
 
 
 async def current_account(request: Request) -> Account | None:
