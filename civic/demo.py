@@ -13,7 +13,7 @@ import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from civic.identity import actions as identity_actions
 from civic.identity.models import Account, AccountKind, Agency, AgencyKind, Role, VerificationLevel
@@ -181,26 +181,58 @@ class DemoReport:
     verified: int = 0
 
 
-def _citizens(count: int) -> Iterator[tuple[str, str, AccountKind]]:
-    rng = random.Random(2026)  # fixed seed: the same people every time, so reruns find them
+@dataclass(frozen=True)
+class DemoPerson:
+    email: str
+    name: str
+    kind: AccountKind
+    level: VerificationLevel  # what a registrar confirmed; UNVERIFIED for most
+
+
+BATCH_SIZE = 50  # accounts per transaction: short transactions, and progress to show
+
+
+def _citizens(count: int) -> Iterator[DemoPerson]:
+    """The same people, in the same order, every time: reruns find them by e-mail address.
+
+    In every twenty: sixteen citizens, two foreign residents, a business and an NGO. The names of
+    the last three are taken in turn by the twenty's number, so every organisation appears before
+    any repeats. Two in five people visited a service centre (one in ten signed with an
+    e-signature instead), and every other organisation signed with its company e-signature.
+    """
+    rng = random.Random(2026)
     for i in range(count):
-        roll = i % 20
+        roll, cycle = i % 20, i // 20
         if roll < 16:
             first, last = rng.choice(FIRST), rng.choice(LAST)
             name, kind = f"{first} {last}", AccountKind.CITIZEN
         elif roll < 18:
-            name, kind = FOREIGN[i % len(FOREIGN)], AccountKind.FOREIGN_RESIDENT
+            name, kind = FOREIGN[(2 * cycle + roll - 16) % len(FOREIGN)], AccountKind.FOREIGN_RESIDENT
         elif roll == 18:
-            name, kind = BUSINESSES[i % len(BUSINESSES)], AccountKind.BUSINESS
+            name, kind = BUSINESSES[cycle % len(BUSINESSES)], AccountKind.BUSINESS
         else:
-            name, kind = NGOS[i % len(NGOS)], AccountKind.NGO
-        yield f"citizen{i + 1:03d}@demo.civic.az", name, kind
+            name, kind = NGOS[cycle % len(NGOS)], AccountKind.NGO
+        yield DemoPerson(f"citizen{i + 1:03d}@demo.civic.az", name, kind, _demo_level(i))
+
+
+def _demo_level(index: int) -> VerificationLevel:
+    if index % 20 >= 18:  # organisations sign with the company's e-signature, every other one
+        return VerificationLevel.ESIGNATURE if (index // 20) % 2 == 0 else VerificationLevel.UNVERIFIED
+    if index % 10 == 0:
+        return VerificationLevel.ESIGNATURE
+    if index % 5 < 2:
+        return VerificationLevel.VERIFIED
+    return VerificationLevel.UNVERIFIED
 
 
 def load_demo(
     runtime: Runtime, *, citizens: int = 300, progress: Callable[[int], None] | None = None
 ) -> DemoReport:
-    """Load (or complete) the demo dataset; returns what was added this time."""
+    """Load (or complete) the demo dataset; returns what was added this time.
+
+    `progress` is called with the number of items just handled (agencies and officials first,
+    then each batch of e-citizens), so the caller can show a progress bar.
+    """
     report = DemoReport()
     password_hash = runtime.passwords.hash(runtime.settings.demo_password)
     tick = progress or (lambda _n: None)
@@ -208,14 +240,12 @@ def load_demo(
         slugs = _load_agencies(session, report)
         registrar = _load_officials(session, slugs, password_hash, report)
     tick(len(AGENCIES) + len(OFFICIALS))
-    batch: list[tuple[str, str, AccountKind]] = []
-    for index, person in enumerate(_citizens(citizens)):
-        batch.append(person)
-        if len(batch) == 50 or index == citizens - 1:
-            with runtime.db.transaction() as session:
-                _load_citizens(session, batch, password_hash, registrar, report)
-            tick(len(batch))
-            batch = []
+    people = list(_citizens(citizens))
+    for start in range(0, len(people), BATCH_SIZE):
+        batch = people[start : start + BATCH_SIZE]
+        with runtime.db.transaction() as session:
+            _load_citizens(session, batch, password_hash, registrar, report)
+        tick(len(batch))
     return report
 
 
@@ -257,27 +287,26 @@ def _load_officials(
 
 
 def _load_citizens(
-    session: Session,
-    people: list[tuple[str, str, AccountKind]],
-    password_hash: str,
-    registrar: Account,
-    report: DemoReport,
+    session: Session, people: list[DemoPerson], password_hash: str, registrar: Account, report: DemoReport
 ) -> None:
-    emails = [email for email, _, _ in people]
-    existing = set(session.exec(select(Account.email).where(Account.email.in_(emails))).all())  # type: ignore[attr-defined]
-    for n, (email, name, kind) in enumerate(people):
-        if email in existing:
+    emails = [person.email for person in people]
+    existing = set(session.exec(select(Account.email).where(col(Account.email).in_(emails))).all())
+    for person in people:
+        if person.email in existing:
             continue
-        data = Registration(email=email, display_name=name, password="x" * 10, kind=kind.value)  # type: ignore[arg-type]
+        # The password is never used: the shared hash below is stored instead.
+        data = Registration.model_validate(
+            {
+                "email": person.email,
+                "display_name": person.name,
+                "password": "x" * 10,
+                "kind": person.kind.value,
+            }
+        )
         account = identity_actions.do_register(session, data, password_hash)
         report.citizens += 1
-        if n % 5 < 2:  # about two in five visited a service centre
-            level = VerificationLevel.ESIGNATURE if n % 10 == 0 else VerificationLevel.VERIFIED
-            method = "esignature" if level is VerificationLevel.ESIGNATURE else "in_person"
-            identity_actions.do_verify(
-                session,
-                registrar,
-                account,
-                VerificationRequest(level=level.value, method=method),  # type: ignore[arg-type]
-            )
+        if person.level is not VerificationLevel.UNVERIFIED:
+            method = "esignature" if person.level is VerificationLevel.ESIGNATURE else "in_person"
+            request = VerificationRequest.model_validate({"level": person.level.value, "method": method})
+            identity_actions.do_verify(session, registrar, account, request)
             report.verified += 1

@@ -1,10 +1,17 @@
-"""Alembic environment: the target metadata holds every module's tables (civic.wiring)."""
+"""Alembic environment: the target metadata holds every module's tables (civic.wiring).
+
+On PostgreSQL the whole upgrade runs in one transaction that first takes an advisory lock: when
+several containers run `civic migrate` at start, the first migrates and the others wait, then find
+the schema at head and do nothing (without the lock they raced to create the same tables and all
+but one failed).
+"""
 
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine, pool
+from sqlalchemy import Connection, text
 
+from civic.migrate import MIGRATION_LOCK_KEY, migration_engine
 from civic.settings import load_settings
 from civic.wiring import import_models
 
@@ -22,15 +29,15 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _lock_out_other_migrations(connection: Connection) -> None:
+    """Wait for any other `civic migrate` on this database; released when the transaction ends."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+
 def run_migrations_online() -> None:
     url = _url()
-    if url.startswith("sqlite"):
-        from pathlib import Path
-
-        path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, poolclass=pool.NullPool)
+    engine = migration_engine(url)
     with engine.connect() as connection:
         context.configure(
             connection=connection,
@@ -39,6 +46,7 @@ def run_migrations_online() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            _lock_out_other_migrations(connection)
             context.run_migrations()
     engine.dispose()
 
