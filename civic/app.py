@@ -20,7 +20,7 @@ from civic.http.errors import EXCEPTION_HANDLERS
 from civic.http.guard import RequestGuard
 from civic.http.templates import WEB_DIR, make_templates, render
 from civic.identity import routes as identity_routes
-from civic.identity.web import current_account
+from civic.identity.web import current_account, session_cookie_name
 from civic.runtime import Runtime, build_runtime
 from civic.settings import Settings, load_settings
 
@@ -59,7 +59,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     owns_runtime = runtime is None
     runtime = runtime or build_runtime(settings or load_settings())
     settings = runtime.settings
-    document = openapi_document(api_operations(), title="civic API", version=civic.__version__)
+    document = openapi_document(
+        api_operations(),
+        title="civic API",
+        version=civic.__version__,
+        session_cookie=session_cookie_name(settings),
+    )
 
     async def openapi(_request: Request) -> Response:
         return JSONResponse(document)

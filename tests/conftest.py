@@ -66,7 +66,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
         return
     if BACKEND != "postgres":
-        skip = pytest.mark.skip(reason="needs PostgreSQL + Redis: runs in the CIVIC_TEST_BACKEND=postgres pass")
+        skip = pytest.mark.skip(
+            reason="needs PostgreSQL + Redis: runs in the CIVIC_TEST_BACKEND=postgres pass"
+        )
         for item in items:
             if "services" in item.keywords:
                 item.add_marker(skip)
@@ -116,8 +118,12 @@ def redis_prefix() -> Iterator[str]:
     yield prefix
     client = redis.Redis.from_url(REDIS_URL)
     try:
+        from rq import Queue
+
+        Queue(
+            f"civic-{prefix.split(':')[1]}", connection=client
+        ).empty()  # also deletes the queued job hashes
         keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        keys += list(client.scan_iter(match=f"rq:*{prefix.split(':')[1]}*", count=1000))
         if keys:
             client.delete(*keys)
     except redis.RedisError:
