@@ -15,6 +15,7 @@ def import_models() -> type[SQLModel]:
     """Import every module's models so SQLModel.metadata holds every table."""
     import civic.events.models  # noqa: F401
     import civic.identity.models  # noqa: F401
+    import civic.participation.models  # noqa: F401
 
     return SQLModel
 

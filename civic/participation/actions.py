@@ -1,0 +1,417 @@
+"""Every state change of proposals, supports and comments: `check_*` validates and authorizes,
+`do_*` writes and emits, in the caller's transaction. Nothing else writes these tables."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col
+
+from civic.clock import utcnow
+from civic.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from civic.events.envelope import emit
+from civic.identity.models import Account
+from civic.participation.consultations import get_consultation
+from civic.participation.events import (
+    COMMENT_DELETED,
+    COMMENT_EDITED,
+    COMMENT_POSTED,
+    PROPOSAL_EDITED,
+    PROPOSAL_SUBMITTED,
+    PROPOSAL_SUPPORTED,
+    PROPOSAL_THRESHOLD_REACHED,
+    PROPOSAL_UNSUPPORTED,
+    PROPOSAL_WITHDRAWN,
+    CommentChanged,
+    ProposalChanged,
+    SupportChanged,
+    ThresholdReached,
+)
+from civic.participation.markdown import render_markdown
+from civic.participation.models import (
+    Comment,
+    CommentStatus,
+    Consultation,
+    Moderation,
+    Phase,
+    Proposal,
+    ProposalStatus,
+    Support,
+)
+from civic.participation.rules import COMMENT_PHASES, eligibility_refusal, phase_refusal
+from civic.participation.schemas import CommentEdit, CommentInput, ProposalInput
+
+MAX_COMMENT_DEPTH = 3  # a comment, and replies three levels deep
+
+
+def _participant(actor: Account | None, consultation: Consultation) -> Account:
+    if actor is None:
+        raise NotAuthenticated("Log in to take part.")
+    refusal = eligibility_refusal(consultation, actor)
+    if refusal:
+        raise Forbidden(refusal, code="not_eligible")
+    return actor
+
+
+def _in_phase(consultation: Consultation, phases: tuple[Phase, ...], doing: str) -> None:
+    refusal = phase_refusal(consultation, phases, doing)
+    if refusal:
+        raise Conflict(refusal, code="wrong_phase")
+
+
+def get_proposal(session: Session, proposal_id: int) -> Proposal:
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound(f"There is no proposal {proposal_id}.")
+    return proposal
+
+
+def _proposal_changed(proposal: Proposal, consultation: Consultation) -> ProposalChanged:
+    assert proposal.id is not None
+    return ProposalChanged(
+        proposal_id=proposal.id,
+        consultation_id=consultation.id or 0,
+        agency_id=consultation.agency_id,
+        author_id=proposal.author_id,
+        title=proposal.title,
+        status=proposal.status,
+    )
+
+
+# ---- proposals -----------------------------------------------------------------------------
+
+
+def check_submit_proposal(
+    session: Session, actor: Account | None, consultation_id: int, data: ProposalInput
+) -> tuple[Account, Consultation]:
+    consultation = get_consultation(session, consultation_id)
+    if consultation.status != "published":
+        raise NotFound(f"There is no consultation {consultation_id}.")
+    author = _participant(actor, consultation)
+    _in_phase(consultation, (Phase.PROPOSALS,), "submit proposals")
+    if data.category and consultation.categories and data.category not in consultation.categories:
+        raise InvalidInput(
+            "Choose one of the consultation's categories.", {"category": "Not a category here."}
+        )
+    return author, consultation
+
+
+def do_submit_proposal(
+    session: Session, author: Account, consultation: Consultation, data: ProposalInput
+) -> Proposal:
+    """Create the proposal (pending under pre-moderation) and emit `proposal.submitted`."""
+    assert author.id is not None and consultation.id is not None
+    pending = consultation.moderation == Moderation.PRE
+    proposal = Proposal(
+        consultation_id=consultation.id,
+        author_id=author.id,
+        title=data.title,
+        body=data.body,
+        body_html=render_markdown(data.body),
+        category=data.category or None,
+        district=data.district or None,
+        status=ProposalStatus.PENDING if pending else ProposalStatus.PUBLISHED,
+        created_at=utcnow(),
+    )
+    session.add(proposal)
+    session.flush()
+    emit(session, PROPOSAL_SUBMITTED, _proposal_changed(proposal, consultation), actor_id=author.id)
+    return proposal
+
+
+def submit_proposal(
+    session: Session, actor: Account | None, consultation_id: int, data: ProposalInput
+) -> Proposal:
+    author, consultation = check_submit_proposal(session, actor, consultation_id, data)
+    return do_submit_proposal(session, author, consultation, data)
+
+
+def _own_proposal(session: Session, actor: Account | None, proposal_id: int) -> tuple[Proposal, Consultation]:
+    if actor is None:
+        raise NotAuthenticated("Log in to continue.")
+    proposal = get_proposal(session, proposal_id)
+    if proposal.author_id != actor.id:
+        raise Forbidden("Only the author can change this proposal.")
+    return proposal, get_consultation(session, proposal.consultation_id)
+
+
+def edit_proposal(session: Session, actor: Account | None, proposal_id: int, data: ProposalInput) -> Proposal:
+    proposal, consultation = _own_proposal(session, actor, proposal_id)
+    if proposal.status not in (ProposalStatus.PUBLISHED, ProposalStatus.PENDING):
+        raise Conflict(f"A {proposal.status} proposal cannot be edited.")
+    if proposal.support_count or proposal.comment_count:
+        raise Conflict(
+            "This proposal can no longer be edited: people have supported or commented on it as it stands. "
+            "Add a comment to explain what changed."
+        )
+    return do_edit_proposal(session, actor, proposal, consultation, data)  # type: ignore[arg-type]
+
+
+def do_edit_proposal(
+    session: Session, actor: Account, proposal: Proposal, consultation: Consultation, data: ProposalInput
+) -> Proposal:
+    """Rewrite the proposal, mark it edited and emit `proposal.edited`."""
+    proposal.title = data.title
+    proposal.body = data.body
+    proposal.body_html = render_markdown(data.body)
+    proposal.category = data.category or None
+    proposal.district = data.district or None
+    proposal.edited_at = utcnow()
+    session.add(proposal)
+    session.flush()
+    emit(session, PROPOSAL_EDITED, _proposal_changed(proposal, consultation), actor_id=actor.id)
+    return proposal
+
+
+def withdraw_proposal(session: Session, actor: Account | None, proposal_id: int) -> Proposal:
+    proposal, consultation = _own_proposal(session, actor, proposal_id)
+    if proposal.status == ProposalStatus.WITHDRAWN:
+        return proposal  # withdrawing twice is the same as once
+    if proposal.status not in (ProposalStatus.PUBLISHED, ProposalStatus.PENDING):
+        raise Conflict(f"A {proposal.status} proposal cannot be withdrawn.")
+    proposal.status = ProposalStatus.WITHDRAWN
+    proposal.withdrawn_at = utcnow()
+    session.add(proposal)
+    session.flush()
+    emit(session, PROPOSAL_WITHDRAWN, _proposal_changed(proposal, consultation), actor_id=proposal.author_id)
+    return proposal
+
+
+# ---- supports ------------------------------------------------------------------------------
+
+
+def check_support(
+    session: Session, actor: Account | None, proposal_id: int
+) -> tuple[Account, Proposal, Consultation]:
+    proposal = get_proposal(session, proposal_id)
+    consultation = get_consultation(session, proposal.consultation_id)
+    supporter = _participant(actor, consultation)
+    if proposal.status != ProposalStatus.PUBLISHED:
+        raise Conflict(f"This proposal is {proposal.status}; it cannot be supported.")
+    if proposal.author_id == supporter.id:
+        raise Conflict("You cannot support your own proposal.", code="own_proposal")
+    return supporter, proposal, consultation
+
+
+def support_proposal(session: Session, actor: Account | None, proposal_id: int) -> Proposal:
+    supporter, proposal, consultation = check_support(session, actor, proposal_id)
+    _in_phase(consultation, (Phase.SUPPORT,), "support proposals")
+    return do_support_proposal(session, supporter, proposal, consultation)
+
+
+def do_support_proposal(
+    session: Session, supporter: Account, proposal: Proposal, consultation: Consultation
+) -> Proposal:
+    """Record the support once (a repeat is a no-op, even when racing), count it, emit
+    `proposal.supported`, and `proposal.threshold_reached` the first time the count reaches it."""
+    assert supporter.id is not None and proposal.id is not None
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    inserted = session.execute(
+        insert(Support)
+        .values(proposal_id=proposal.id, account_id=supporter.id, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["proposal_id", "account_id"])
+    )
+    if not inserted.rowcount:  # type: ignore[attr-defined]
+        session.refresh(proposal)
+        return proposal
+    count = session.execute(
+        update(Proposal)
+        .where(col(Proposal.id) == proposal.id)
+        .values(support_count=Proposal.support_count + 1)
+        .returning(Proposal.support_count)
+    ).scalar_one()
+    emit(session, PROPOSAL_SUPPORTED, _support_changed(proposal, consultation, count), actor_id=supporter.id)
+    if count >= consultation.support_threshold:
+        _mark_threshold(session, proposal, consultation, count)
+    session.refresh(proposal)
+    return proposal
+
+
+def _mark_threshold(session: Session, proposal: Proposal, consultation: Consultation, count: int) -> None:
+    reached = session.execute(
+        update(Proposal)
+        .where(col(Proposal.id) == proposal.id, col(Proposal.threshold_reached_at).is_(None))
+        .values(threshold_reached_at=utcnow())
+    )
+    if reached.rowcount:  # type: ignore[attr-defined]
+        assert proposal.id is not None and consultation.id is not None
+        emit(
+            session,
+            PROPOSAL_THRESHOLD_REACHED,
+            ThresholdReached(
+                proposal_id=proposal.id,
+                consultation_id=consultation.id,
+                agency_id=consultation.agency_id,
+                author_id=proposal.author_id,
+                support_count=count,
+                threshold=consultation.support_threshold,
+            ),
+            actor_id=None,
+        )
+
+
+def _support_changed(proposal: Proposal, consultation: Consultation, count: int) -> SupportChanged:
+    assert proposal.id is not None and consultation.id is not None
+    return SupportChanged(
+        proposal_id=proposal.id,
+        consultation_id=consultation.id,
+        agency_id=consultation.agency_id,
+        author_id=proposal.author_id,
+        support_count=count,
+    )
+
+
+def unsupport_proposal(session: Session, actor: Account | None, proposal_id: int) -> Proposal:
+    if actor is None:
+        raise NotAuthenticated("Log in to take part.")
+    proposal = get_proposal(session, proposal_id)
+    consultation = get_consultation(session, proposal.consultation_id)
+    _in_phase(consultation, (Phase.SUPPORT,), "withdraw a support")
+    return do_unsupport_proposal(session, actor, proposal, consultation)
+
+
+def do_unsupport_proposal(
+    session: Session, actor: Account, proposal: Proposal, consultation: Consultation
+) -> Proposal:
+    """Remove the support if there is one (idempotent) and emit `proposal.unsupported`.
+    A threshold once reached stays reached: officials may already be acting on it."""
+    removed = session.execute(
+        delete(Support).where(col(Support.proposal_id) == proposal.id, col(Support.account_id) == actor.id)
+    )
+    if removed.rowcount:  # type: ignore[attr-defined]
+        count = session.execute(
+            update(Proposal)
+            .where(col(Proposal.id) == proposal.id)
+            .values(support_count=Proposal.support_count - 1)
+            .returning(Proposal.support_count)
+        ).scalar_one()
+        emit(
+            session, PROPOSAL_UNSUPPORTED, _support_changed(proposal, consultation, count), actor_id=actor.id
+        )
+    session.refresh(proposal)
+    return proposal
+
+
+# ---- comments ------------------------------------------------------------------------------
+
+
+def _comment_changed(comment: Comment, proposal: Proposal, consultation: Consultation) -> CommentChanged:
+    assert comment.id is not None and consultation.id is not None
+    return CommentChanged(
+        comment_id=comment.id,
+        proposal_id=proposal.id or 0,
+        consultation_id=consultation.id,
+        agency_id=consultation.agency_id,
+        parent_id=comment.parent_id,
+        author_id=comment.author_id,
+        proposal_author_id=proposal.author_id,
+        depth=comment.depth,
+    )
+
+
+def post_comment(session: Session, actor: Account | None, proposal_id: int, data: CommentInput) -> Comment:
+    proposal = get_proposal(session, proposal_id)
+    consultation = get_consultation(session, proposal.consultation_id)
+    author = _participant(actor, consultation)
+    if proposal.status != ProposalStatus.PUBLISHED:
+        raise Conflict(f"This proposal is {proposal.status}; it is closed for comments.")
+    _in_phase(consultation, COMMENT_PHASES, "comment")
+    parent = None
+    if data.parent_id is not None:
+        parent = session.get(Comment, data.parent_id)
+        if parent is None or parent.proposal_id != proposal.id:
+            raise NotFound(f"There is no comment {data.parent_id} on this proposal.")
+        if parent.status != CommentStatus.PUBLISHED:
+            raise Conflict("You cannot reply to a deleted or hidden comment.")
+        if parent.depth >= MAX_COMMENT_DEPTH:
+            raise Conflict("This thread is as deep as it can go; reply to an earlier comment instead.")
+    return do_post_comment(session, author, proposal, consultation, data, parent)
+
+
+def do_post_comment(
+    session: Session,
+    author: Account,
+    proposal: Proposal,
+    consultation: Consultation,
+    data: CommentInput,
+    parent: Comment | None,
+) -> Comment:
+    """Add the comment, keep the proposal's and the parent's counts in step, emit `comment.posted`."""
+    assert author.id is not None and proposal.id is not None
+    comment = Comment(
+        proposal_id=proposal.id,
+        parent_id=parent.id if parent else None,
+        author_id=author.id,
+        depth=parent.depth + 1 if parent else 0,
+        body=data.body,
+        body_html=render_markdown(data.body),
+        created_at=utcnow(),
+    )
+    session.add(comment)
+    session.execute(
+        update(Proposal)
+        .where(col(Proposal.id) == proposal.id)
+        .values(comment_count=Proposal.comment_count + 1)
+    )
+    if parent is not None:
+        session.execute(
+            update(Comment).where(col(Comment.id) == parent.id).values(reply_count=Comment.reply_count + 1)
+        )
+    session.flush()
+    emit(session, COMMENT_POSTED, _comment_changed(comment, proposal, consultation), actor_id=author.id)
+    return comment
+
+
+def _own_comment(
+    session: Session, actor: Account | None, comment_id: int
+) -> tuple[Comment, Proposal, Consultation]:
+    if actor is None:
+        raise NotAuthenticated("Log in to continue.")
+    comment = session.get(Comment, comment_id)
+    if comment is None:
+        raise NotFound(f"There is no comment {comment_id}.")
+    if comment.author_id != actor.id:
+        raise Forbidden("Only the author can change this comment.")
+    if comment.status != CommentStatus.PUBLISHED:
+        raise Conflict(f"This comment is {comment.status}.")
+    proposal = get_proposal(session, comment.proposal_id)
+    return comment, proposal, get_consultation(session, proposal.consultation_id)
+
+
+def edit_comment(session: Session, actor: Account | None, comment_id: int, data: CommentEdit) -> Comment:
+    """Rewrite one's own comment; it shows an edited mark. Emits `comment.edited`."""
+    comment, proposal, consultation = _own_comment(session, actor, comment_id)
+    comment.body = data.body
+    comment.body_html = render_markdown(data.body)
+    comment.edited_at = utcnow()
+    session.add(comment)
+    session.flush()
+    emit(
+        session, COMMENT_EDITED, _comment_changed(comment, proposal, consultation), actor_id=comment.author_id
+    )
+    return comment
+
+
+def delete_comment(session: Session, actor: Account | None, comment_id: int) -> Comment:
+    """Delete one's own comment, leaving a tombstone so replies keep their place. Its text is
+    erased, not kept: deleting is the author taking their words back."""
+    comment, proposal, consultation = _own_comment(session, actor, comment_id)
+    comment.status = CommentStatus.DELETED
+    comment.deleted_at = utcnow()
+    comment.body = ""
+    comment.body_html = ""
+    session.add(comment)
+    session.execute(
+        update(Proposal)
+        .where(col(Proposal.id) == proposal.id)
+        .values(comment_count=Proposal.comment_count - 1)
+    )
+    session.flush()
+    emit(
+        session,
+        COMMENT_DELETED,
+        _comment_changed(comment, proposal, consultation),
+        actor_id=comment.author_id,
+    )
+    return comment

@@ -1,0 +1,42 @@
+"""Who may take part in a consultation, and what each phase allows: plain functions that return
+the reason for a refusal (in words that say what to do), or None when the action is allowed."""
+
+from __future__ import annotations
+
+from civic.identity.models import Account, AccountKind, VerificationLevel
+from civic.participation.models import Consultation, ConsultationStatus, Phase
+
+COMMENT_PHASES = (Phase.PROPOSALS, Phase.SUPPORT, Phase.DELIBERATION)
+
+_LEVEL_WORDS = {
+    VerificationLevel.VERIFIED: "verified e-citizens (a registrar at any service centre can verify you in person)",
+    VerificationLevel.ESIGNATURE: "e-citizens verified with an e-signature",
+}
+
+
+def eligibility_refusal(consultation: Consultation, account: Account) -> str | None:
+    """Why `account` may not take part in `consultation`, or None."""
+    if account.kind == AccountKind.OFFICIAL:
+        return "Officials take part through their roles (moderating, answering), not as e-citizens."
+    if account.kind in (AccountKind.BUSINESS, AccountKind.NGO) and not consultation.allow_organisations:
+        return "This consultation is open to individuals only, not to businesses or NGOs."
+    if account.kind == AccountKind.FOREIGN_RESIDENT and not consultation.allow_foreign_residents:
+        return "This consultation is open to citizens only."
+    needed = VerificationLevel(consultation.min_verification)
+    if VerificationLevel(account.verification_level).rank < needed.rank:
+        return f"This consultation is open to {_LEVEL_WORDS[needed]} only."
+    if consultation.district and account.district != consultation.district:
+        return (
+            f"This consultation is open to residents of {consultation.district} only. A registrar records your "
+            "district of residence when verifying your identity."
+        )
+    return None
+
+
+def phase_refusal(consultation: Consultation, allowed: tuple[Phase, ...], doing: str) -> str | None:
+    if consultation.status != ConsultationStatus.PUBLISHED:
+        return "This consultation is not published."
+    if consultation.phase in allowed:
+        return None
+    when = " or ".join(p.value for p in allowed)
+    return f"You can {doing} only in the {when} phase; this consultation is now in its {consultation.phase} phase."

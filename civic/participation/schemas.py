@@ -1,0 +1,132 @@
+"""What participation accepts and returns, shared by the HTML forms and the JSON API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PhaseName = Literal["information", "proposals", "support", "deliberation", "answered", "closed"]
+LevelName = Literal["unverified", "verified", "esignature"]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+
+class ConsultationInput(_Input):
+    agency_id: int
+    title: str = Field(min_length=5, max_length=200)
+    summary: str = Field(min_length=10, max_length=500)
+    body: str = Field(min_length=1, max_length=20_000)
+    district: str | None = Field(default=None, max_length=80)
+    cover_url: str | None = Field(default=None, max_length=300, pattern=r"^/static/[\w./-]+$")
+    cover_alt: str = Field(default="", max_length=200)
+    language: Literal["en", "az"] = "en"
+    categories: list[str] = Field(default_factory=list, max_length=30)
+    schedule: dict[PhaseName, dict[Literal["starts", "ends"], str]] = Field(default_factory=dict)
+    min_verification: LevelName = "unverified"
+    allow_organisations: bool = True
+    allow_foreign_residents: bool = True
+    moderation: Literal["pre", "post"] = "post"
+    support_threshold: int = Field(default=100, ge=1, le=10_000_000)
+
+
+class PhaseChange(_Input):
+    phase: PhaseName
+
+
+class ProposalInput(_Input):
+    title: str = Field(min_length=5, max_length=150)
+    body: str = Field(min_length=10, max_length=10_000)
+    category: str | None = Field(default=None, max_length=80)
+    district: str | None = Field(default=None, max_length=80)
+
+
+class CommentInput(_Input):
+    body: str = Field(min_length=1, max_length=5_000)
+    parent_id: int | None = Field(default=None, ge=1)
+
+
+class CommentEdit(_Input):
+    body: str = Field(min_length=1, max_length=5_000)
+
+
+class ConsultationOut(BaseModel):
+    id: int
+    agency_id: int
+    title: str
+    summary: str
+    body: str
+    district: str | None
+    status: str
+    phase: str
+    schedule: dict[str, dict[str, str]]
+    categories: list[str]
+    min_verification: str
+    allow_organisations: bool
+    allow_foreign_residents: bool
+    moderation: str
+    support_threshold: int
+    published_at: datetime | None
+
+
+class ConsultationList(BaseModel):
+    items: list[ConsultationOut]
+    total: int
+    page: int
+    pages: int
+
+
+class ProposalOut(BaseModel):
+    id: int
+    consultation_id: int
+    author_id: int
+    author_name: str
+    title: str
+    body: str
+    body_html: str
+    category: str | None
+    district: str | None
+    status: str
+    support_count: int
+    comment_count: int
+    created_at: datetime
+    edited_at: datetime | None
+    threshold_reached: bool
+    supported_by_me: bool = False
+
+
+class ProposalList(BaseModel):
+    items: list[ProposalOut]
+    total: int
+    page: int
+    pages: int
+
+
+class SupportOut(BaseModel):
+    proposal_id: int
+    supported: bool
+    support_count: int
+    threshold_reached: bool
+
+
+class CommentOut(BaseModel):
+    id: int
+    proposal_id: int
+    parent_id: int | None
+    author_id: int | None
+    author_name: str | None
+    depth: int
+    body_html: str | None
+    status: str
+    reply_count: int
+    created_at: datetime
+    edited_at: datetime | None
+    replies: list[CommentOut] = Field(default_factory=list)
+
+
+class CommentThread(BaseModel):
+    items: list[CommentOut]
+    total: int
