@@ -82,6 +82,14 @@ class Envelope(BaseModel):
             data=dict(row.data),
         )
 
+    def wire_json(self) -> str:
+        """The envelope as published on the bus (and so on WebSockets): serialised once, without
+        the actor when the event type keeps who acted private."""
+        kind = _REGISTRY.get(self.type)
+        if kind is not None and not kind.actor_public and self.actor is not None:
+            return self.model_copy(update={"actor": None}).model_dump_json()
+        return self.model_dump_json()
+
     def payload(self, kind: EventType[P]) -> P:
         """The typed payload, for handlers: `event.payload(PROPOSAL_SUPPORTED).proposal_id`."""
         if kind.name != self.type:

@@ -7,8 +7,10 @@ from datetime import timedelta
 
 import pytest
 from pydantic import BaseModel
+from sqlmodel import select
 
 from civic.events.envelope import OUTBOX_WRITTEN, Envelope, emit, event_type, registered_event_types
+from civic.events.models import OutboxEvent
 from tests.events.conftest import MakeRuntime, emit_many, outbox_rows, unpublished_count
 from tests.events.kinds import PING, PONG, Ping, Pong
 
@@ -81,3 +83,21 @@ def test_commit_wakes_the_relay_once_per_transaction(make_runtime: MakeRuntime):
     emit_many(runtime, PING, [Ping(n=i) for i in range(3)])
     assert woken == ["wake"]
     assert unpublished_count(runtime) == 3
+
+
+class Secret(BaseModel):
+    n: int
+
+
+SECRET = event_type("test.events.secret_actor", Secret, topics=lambda d: ["test:secret"], actor_public=False)
+
+
+def test_private_actor_is_left_off_the_bus_but_kept_for_handlers(runtime):
+    with runtime.db.transaction() as session:
+        emit(session, SECRET, Secret(n=1), actor_id=77)
+    runtime.relay.drain()
+    history = runtime.backend.history("test:secret", 0, runtime.backend.current_epoch())
+    assert [json.loads(p.event_json)["actor"] for p in history.events] == [None]
+    with runtime.db.transaction() as session:
+        row = session.exec(select(OutboxEvent).where(OutboxEvent.type == SECRET.name)).one()
+        assert Envelope.from_row(row).actor == 77

@@ -48,7 +48,7 @@ class MemoryBackend:
                 self._position += 1
                 published = Published(
                     event_id=envelope.id,
-                    event_json=envelope.model_dump_json(),
+                    event_json=envelope.wire_json(),
                     epoch=self._epoch,
                     offsets=offsets,
                     position=str(self._position),

@@ -93,7 +93,7 @@ class RedisStreamsBackend:
         pipe = self.redis.pipeline(transaction=False)
         bodies = []
         for envelope in envelopes:
-            body = envelope.model_dump_json()
+            body = envelope.wire_json()
             bodies.append(body)
             self._publish(
                 keys=[],
