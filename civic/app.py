@@ -21,12 +21,13 @@ from civic.http.guard import RequestGuard
 from civic.http.templates import WEB_DIR, make_templates, render
 from civic.identity import routes as identity_routes
 from civic.identity.web import current_account, session_cookie_name
+from civic.participation import routes as participation_routes
 from civic.runtime import Runtime, build_runtime
 from civic.settings import Settings, load_settings
 
 
 def api_operations() -> list[Operation]:
-    return [*identity_routes.api.operations]
+    return [*identity_routes.api.operations, *participation_routes.api.operations]
 
 
 async def home(request: Request) -> Response:
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         Route("/openapi.json", openapi),
         Mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static"),
         *identity_routes.routes(),
+        *participation_routes.routes(),
     ]
     app = Starlette(
         routes=routes,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from civic.clock import UTCDateTime
 
 
 def _no_control_characters(value: str, allowed: str = "") -> str:
@@ -68,7 +69,7 @@ class AccountOut(BaseModel):
     kind: str
     verification_level: str
     agency_id: int | None
-    created_at: datetime
+    created_at: UTCDateTime
 
 
 class SessionOut(BaseModel):
@@ -81,7 +82,7 @@ class VerificationOut(BaseModel):
     level: str
     method: str
     verified_by_id: int
-    created_at: datetime
+    created_at: UTCDateTime
 
 
 class CsrfOut(BaseModel):

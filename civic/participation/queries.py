@@ -9,6 +9,7 @@ from typing import Literal
 from sqlalchemy import func, literal, or_
 from sqlmodel import Session, col, select
 
+from civic.clock import as_utc
 from civic.errors import NotFound
 from civic.identity.authorization import Permission, Target, is_allowed
 from civic.identity.models import Account
@@ -265,7 +266,7 @@ def open_data_rows(session: Session, consultation: Consultation) -> list[dict[st
             "support_count": p.support_count,
             "comment_count": p.comment_count,
             "threshold_reached": p.threshold_reached_at is not None,
-            "submitted_at": p.created_at.isoformat(),
+            "submitted_at": as_utc(p.created_at).isoformat(),
         }
         for p, name in rows
     ]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from civic.clock import UTCDateTime
 
 PhaseName = Literal["information", "proposals", "support", "deliberation", "answered", "closed"]
 LevelName = Literal["unverified", "verified", "esignature"]
@@ -69,7 +70,7 @@ class ConsultationOut(BaseModel):
     allow_foreign_residents: bool
     moderation: str
     support_threshold: int
-    published_at: datetime | None
+    published_at: UTCDateTime | None
 
 
 class ConsultationList(BaseModel):
@@ -92,8 +93,8 @@ class ProposalOut(BaseModel):
     status: str
     support_count: int
     comment_count: int
-    created_at: datetime
-    edited_at: datetime | None
+    created_at: UTCDateTime
+    edited_at: UTCDateTime | None
     threshold_reached: bool
     supported_by_me: bool = False
 
@@ -122,8 +123,8 @@ class CommentOut(BaseModel):
     body_html: str | None
     status: str
     reply_count: int
-    created_at: datetime
-    edited_at: datetime | None
+    created_at: UTCDateTime
+    edited_at: UTCDateTime | None
     replies: list[CommentOut] = Field(default_factory=list)
 
 
