@@ -25,6 +25,17 @@ KNOWN = {
     ("POST", "/api/session"),
     ("DELETE", "/api/session"),
     ("POST", "/api/accounts/{account_id:int}/verification"),
+    ("POST", "/api/consultations"),
+    ("POST", "/api/consultations/{consultation_id:int}/publication"),
+    ("PUT", "/api/consultations/{consultation_id:int}/phase"),
+    ("POST", "/api/consultations/{consultation_id:int}/proposals"),
+    ("PUT", "/api/proposals/{proposal_id:int}"),
+    ("POST", "/api/proposals/{proposal_id:int}/withdrawal"),
+    ("PUT", "/api/proposals/{proposal_id:int}/support"),
+    ("DELETE", "/api/proposals/{proposal_id:int}/support"),
+    ("POST", "/api/proposals/{proposal_id:int}/comments"),
+    ("PUT", "/api/comments/{comment_id:int}"),
+    ("DELETE", "/api/comments/{comment_id:int}"),
 }
 
 
