@@ -295,7 +295,12 @@ def _print_demo_report(settings: Settings, report: DemoReport, relayed: int, cit
         f"added {report.agencies} agencies, {report.officials} officials, {report.citizens} e-citizens "
         f"({report.verified} verified); published {relayed} events"
     )
-    if report.agencies or report.officials or report.citizens:
+    part = report.participation
+    added += (
+        f"; {part.consultations} consultations, {part.proposals} proposals, {part.supports} supports, "
+        f"{part.comments} comments"
+    )
+    if report.agencies or report.officials or report.citizens or part.consultations:
         click.echo(f"Done: {added}.")
     else:
         click.echo(f"Nothing new: the demo data was already loaded ({added}).")

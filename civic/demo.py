@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
+from civic.demo_participation import ParticipationReport, load_participation_demo
 from civic.identity import actions as identity_actions
 from civic.identity.models import Account, AccountKind, Agency, AgencyKind, Role, VerificationLevel
 from civic.identity.schemas import Registration, VerificationRequest
@@ -179,6 +180,7 @@ class DemoReport:
     officials: int = 0
     citizens: int = 0
     verified: int = 0
+    participation: ParticipationReport = field(default_factory=ParticipationReport)
 
 
 @dataclass(frozen=True)
@@ -187,8 +189,10 @@ class DemoPerson:
     name: str
     kind: AccountKind
     level: VerificationLevel  # what a registrar confirmed; UNVERIFIED for most
+    district: str | None = None  # recorded by the registrar for individuals they verify
 
 
+DISTRICTS = ["Yasamal", "Nasimi", "Sabail", "Narimanov", "Khatai", "Binagadi", "Nizami", "Sabunchu"]
 BATCH_SIZE = 50  # accounts per transaction: short transactions, and progress to show
 
 
@@ -212,7 +216,9 @@ def _citizens(count: int) -> Iterator[DemoPerson]:
             name, kind = BUSINESSES[cycle % len(BUSINESSES)], AccountKind.BUSINESS
         else:
             name, kind = NGOS[cycle % len(NGOS)], AccountKind.NGO
-        yield DemoPerson(f"citizen{i + 1:03d}@demo.civic.az", name, kind, _demo_level(i))
+        level = _demo_level(i)
+        district = DISTRICTS[i % len(DISTRICTS)] if kind is AccountKind.CITIZEN else None
+        yield DemoPerson(f"citizen{i + 1:03d}@demo.civic.az", name, kind, level, district)
 
 
 def _demo_level(index: int) -> VerificationLevel:
@@ -246,6 +252,8 @@ def load_demo(
         with runtime.db.transaction() as session:
             _load_citizens(session, batch, password_hash, registrar, report)
         tick(len(batch))
+    with runtime.db.transaction() as session:
+        report.participation = load_participation_demo(session)
     return report
 
 
@@ -307,6 +315,8 @@ def _load_citizens(
         report.citizens += 1
         if person.level is not VerificationLevel.UNVERIFIED:
             method = "esignature" if person.level is VerificationLevel.ESIGNATURE else "in_person"
-            request = VerificationRequest.model_validate({"level": person.level.value, "method": method})
+            request = VerificationRequest.model_validate(
+                {"level": person.level.value, "method": method, "district": person.district}
+            )
             identity_actions.do_verify(session, registrar, account, request)
             report.verified += 1
