@@ -36,6 +36,7 @@ from civic.identity.models import (
     VerificationLevel,
     VerificationRecord,
 )
+from civic.participation.models import Comment, Consultation, Proposal, Support
 from civic.runtime import build_runtime
 from civic.settings import Settings
 from tests.conftest import FAST_ARGON2, REDIS_URL, csrf_token
@@ -43,7 +44,21 @@ from tests.test_migrations import empty_postgres_database
 
 CITIZENS = 40
 DEMO_PASSWORD = Settings().demo_password
-COUNTED = (Account, Agency, Grant, VerificationRecord, OutboxEvent)
+COUNTED = (Account, Agency, Grant, VerificationRecord, OutboxEvent, Consultation, Proposal, Support, Comment)
+
+
+def test_consultations_cover_every_phase_with_content_in_both_languages(session: Session) -> None:
+    consultations = session.exec(select(Consultation)).all()
+    phases = {c.phase for c in consultations if c.status == "published"}
+    assert {"information", "proposals", "support", "deliberation", "closed"} <= phases
+    assert any(c.status == "draft" for c in consultations)
+    assert {c.language for c in consultations} == {"en", "az"}
+    supported = session.exec(select(Proposal).where(Proposal.support_count > 0)).all()
+    assert supported and all(
+        p.support_count == len(session.exec(select(Support).where(Support.proposal_id == p.id)).all())
+        for p in supported
+    )
+    assert session.exec(select(Comment).where(Comment.parent_id.is_not(None))).first() is not None  # type: ignore[union-attr]
 
 
 def demo_env(**extra: str) -> dict[str, str | None]:
