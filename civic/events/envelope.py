@@ -19,6 +19,7 @@ from sqlmodel import Session
 from civic.clock import as_utc, utcnow
 from civic.db import signal_after_commit
 from civic.events.models import OutboxEvent
+from civic.events.notify import notify_on_commit
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -117,4 +118,5 @@ def emit(session: Session, kind: EventType[P], payload: P, *, actor_id: int | No
     session.add(row)
     session.flush()
     signal_after_commit(session, OUTBOX_WRITTEN)
+    notify_on_commit(session)
     return row

@@ -27,6 +27,7 @@ from civic.events.backends import EventBackend
 from civic.events.envelope import Envelope
 from civic.events.handlers import HandlerSet
 from civic.events.models import DeliveryStatus, HandlerDelivery, OutboxEvent
+from civic.events.notify import OutboxListener
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class Relay:
         self.lease = timedelta(seconds=lease_seconds)
         self.sweep_every_seconds = sweep_every_seconds
         self._wake = threading.Event()
+        self._listener: OutboxListener | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -172,6 +174,20 @@ class Relay:
                 stop.wait(delay)
                 continue
             if published < self.batch_size:
-                self._wake.wait(self.poll_seconds)
-                self._wake.clear()
+                self._wait()
+        if self._listener is not None:
+            self._listener.close()
         log.info("outbox relay stopped")
+
+    def _wait(self) -> None:
+        """Until the next poll, or sooner when a commit (here, or on PostgreSQL anywhere) wrote events."""
+        if self._wake.is_set():
+            self._wake.clear()
+            return
+        if self.db.is_postgres:
+            if self._listener is None:
+                self._listener = OutboxListener(self.db.url)
+            self._listener.wait(self.poll_seconds)
+        else:
+            self._wake.wait(self.poll_seconds)
+        self._wake.clear()
