@@ -22,6 +22,9 @@ from civic.http.templates import WEB_DIR, make_templates, render
 from civic.identity import routes as identity_routes
 from civic.identity.web import current_account, session_cookie_name
 from civic.participation import routes as participation_routes
+from civic.realtime import endpoint as realtime_endpoint
+from civic.realtime.config import HubConfig
+from civic.realtime.hub import Hub
 from civic.runtime import Runtime, build_runtime
 from civic.settings import Settings, load_settings
 
@@ -70,13 +73,17 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     async def openapi(_request: Request) -> Response:
         return JSONResponse(document)
 
+    hub = Hub(runtime.backend, HubConfig.from_settings(settings))
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if settings.relays_in_web:
             runtime.start_relay()
+        await hub.start()
         try:
             yield
         finally:
+            await hub.stop()
             if owns_runtime:
                 runtime.close()
             elif settings.relays_in_web:
@@ -89,6 +96,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         Mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static"),
         *identity_routes.routes(),
         *participation_routes.routes(),
+        *realtime_endpoint.routes(),
     ]
     app = Starlette(
         routes=routes,
@@ -104,6 +112,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.hub = hub
     app.state.templates = make_templates()
     return app
 

@@ -182,6 +182,8 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
         port=port,
         workers=count,
         ws_per_message_deflate=False,
+        ws_max_size=64 * 1024,  # the hub refuses frames over 16 KiB; never buffer megabytes first
+        timeout_graceful_shutdown=10,
         proxy_headers=True,
         log_level=settings.log_level,
     )
