@@ -33,13 +33,15 @@ from civic.participation.models import (
     Comment,
     CommentStatus,
     Consultation,
+    ConsultationStatus,
     Moderation,
     Phase,
     Proposal,
     ProposalStatus,
     Support,
 )
-from civic.participation.rules import COMMENT_PHASES, eligibility_refusal, phase_refusal
+from civic.participation.queries import visible_proposal
+from civic.participation.rules import COMMENT_PHASES, RETRACTED, eligibility_refusal, phase_refusal
 from civic.participation.schemas import CommentEdit, CommentInput, ProposalInput
 
 MAX_COMMENT_DEPTH = 3  # a comment, and replies three levels deep
@@ -60,11 +62,26 @@ def _in_phase(consultation: Consultation, phases: tuple[Phase, ...], doing: str)
         raise Conflict(refusal, code="wrong_phase")
 
 
-def get_proposal(session: Session, proposal_id: int) -> Proposal:
-    proposal = session.get(Proposal, proposal_id)
+def get_proposal(session: Session, proposal_id: int, *, lock: bool = False) -> Proposal:
+    """The proposal; with `lock`, its row is locked (FOR UPDATE on PostgreSQL; SQLite's write
+    transaction already excludes every other writer) so that a check on its state (no supports
+    yet, still published) holds until the change that relies on it commits."""
+    proposal = session.get(Proposal, proposal_id, with_for_update=lock, populate_existing=lock)
     if proposal is None:
         raise NotFound(f"There is no proposal {proposal_id}.")
     return proposal
+
+
+def _visible(
+    session: Session, actor: Account | None, proposal_id: int, *, lock: bool = False
+) -> tuple[Account, Proposal, Consultation]:
+    """The logged-in actor and a proposal they may see. One they may not see (another's pending
+    proposal) is a 404, exactly like one that does not exist: a 403 or 409 would confirm it."""
+    if actor is None:
+        raise NotAuthenticated("Log in to take part.")
+    get_proposal(session, proposal_id, lock=lock)
+    proposal, consultation = visible_proposal(session, actor, proposal_id)
+    return actor, proposal, consultation
 
 
 def _proposal_changed(proposal: Proposal, consultation: Consultation) -> ProposalChanged:
@@ -86,15 +103,19 @@ def check_submit_proposal(
     session: Session, actor: Account | None, consultation_id: int, data: ProposalInput
 ) -> tuple[Account, Consultation]:
     consultation = get_consultation(session, consultation_id)
-    if consultation.status != "published":
+    if consultation.status != ConsultationStatus.PUBLISHED:
         raise NotFound(f"There is no consultation {consultation_id}.")
     author = _participant(actor, consultation)
     _in_phase(consultation, (Phase.PROPOSALS,), "submit proposals")
+    _check_category(consultation, data)
+    return author, consultation
+
+
+def _check_category(consultation: Consultation, data: ProposalInput) -> None:
     if data.category and consultation.categories and data.category not in consultation.categories:
         raise InvalidInput(
             "Choose one of the consultation's categories.", {"category": "Not a category here."}
         )
-    return author, consultation
 
 
 def do_submit_proposal(
@@ -127,25 +148,30 @@ def submit_proposal(
     return do_submit_proposal(session, author, consultation, data)
 
 
-def _own_proposal(session: Session, actor: Account | None, proposal_id: int) -> tuple[Proposal, Consultation]:
+def _own_proposal(
+    session: Session, actor: Account | None, proposal_id: int
+) -> tuple[Account, Proposal, Consultation]:
+    """The author and their proposal, locked: another's proposal is a 403 if public, a 404 if not."""
     if actor is None:
         raise NotAuthenticated("Log in to continue.")
-    proposal = get_proposal(session, proposal_id)
-    if proposal.author_id != actor.id:
+    author, proposal, consultation = _visible(session, actor, proposal_id, lock=True)
+    if proposal.author_id != author.id:
         raise Forbidden("Only the author can change this proposal.")
-    return proposal, get_consultation(session, proposal.consultation_id)
+    return author, proposal, consultation
 
 
 def edit_proposal(session: Session, actor: Account | None, proposal_id: int, data: ProposalInput) -> Proposal:
-    proposal, consultation = _own_proposal(session, actor, proposal_id)
+    author, proposal, consultation = _own_proposal(session, actor, proposal_id)
     if proposal.status not in (ProposalStatus.PUBLISHED, ProposalStatus.PENDING):
         raise Conflict(f"A {proposal.status} proposal cannot be edited.")
+    # The row is locked, so no support or comment can slip in between this check and the edit.
     if proposal.support_count or proposal.comment_count:
         raise Conflict(
             "This proposal can no longer be edited: people have supported or commented on it as it stands. "
             "Add a comment to explain what changed."
         )
-    return do_edit_proposal(session, actor, proposal, consultation, data)  # type: ignore[arg-type]
+    _check_category(consultation, data)
+    return do_edit_proposal(session, author, proposal, consultation, data)
 
 
 def do_edit_proposal(
@@ -165,12 +191,15 @@ def do_edit_proposal(
 
 
 def withdraw_proposal(session: Session, actor: Account | None, proposal_id: int) -> Proposal:
-    proposal, consultation = _own_proposal(session, actor, proposal_id)
-    if proposal.status == ProposalStatus.WITHDRAWN:
+    """Withdraw one's proposal and emit `proposal.withdrawn`. A published one stays readable,
+    marked withdrawn; one still waiting for pre-moderation is retracted: it was never public and
+    must not become so by being withdrawn (its event goes only to its author and the moderators)."""
+    _author, proposal, consultation = _own_proposal(session, actor, proposal_id)
+    if proposal.status in (ProposalStatus.WITHDRAWN, RETRACTED):
         return proposal  # withdrawing twice is the same as once
     if proposal.status not in (ProposalStatus.PUBLISHED, ProposalStatus.PENDING):
         raise Conflict(f"A {proposal.status} proposal cannot be withdrawn.")
-    proposal.status = ProposalStatus.WITHDRAWN
+    proposal.status = RETRACTED if proposal.status == ProposalStatus.PENDING else ProposalStatus.WITHDRAWN
     proposal.withdrawn_at = utcnow()
     session.add(proposal)
     session.flush()
@@ -184,8 +213,7 @@ def withdraw_proposal(session: Session, actor: Account | None, proposal_id: int)
 def check_support(
     session: Session, actor: Account | None, proposal_id: int
 ) -> tuple[Account, Proposal, Consultation]:
-    proposal = get_proposal(session, proposal_id)
-    consultation = get_consultation(session, proposal.consultation_id)
+    _actor, proposal, consultation = _visible(session, actor, proposal_id, lock=True)
     supporter = _participant(actor, consultation)
     if proposal.status != ProposalStatus.PUBLISHED:
         raise Conflict(f"This proposal is {proposal.status}; it cannot be supported.")
@@ -207,12 +235,15 @@ def do_support_proposal(
     `proposal.supported`, and `proposal.threshold_reached` the first time the count reaches it."""
     assert supporter.id is not None and proposal.id is not None
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # RETURNING says whether the row went in. Not `rowcount`: psycopg reports -1 for this INSERT,
+    # which counted every repeated support (and emitted its event) on PostgreSQL.
     inserted = session.execute(
         insert(Support)
         .values(proposal_id=proposal.id, account_id=supporter.id, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["proposal_id", "account_id"])
-    )
-    if not inserted.rowcount:  # type: ignore[attr-defined]
+        .returning(Support.id)
+    ).first()
+    if inserted is None:
         session.refresh(proposal)
         return proposal
     count = session.execute(
@@ -233,8 +264,9 @@ def _mark_threshold(session: Session, proposal: Proposal, consultation: Consulta
         update(Proposal)
         .where(col(Proposal.id) == proposal.id, col(Proposal.threshold_reached_at).is_(None))
         .values(threshold_reached_at=utcnow())
-    )
-    if reached.rowcount:  # type: ignore[attr-defined]
+        .returning(Proposal.id)
+    ).first()
+    if reached is not None:
         assert proposal.id is not None and consultation.id is not None
         emit(
             session,
@@ -263,12 +295,9 @@ def _support_changed(proposal: Proposal, consultation: Consultation, count: int)
 
 
 def unsupport_proposal(session: Session, actor: Account | None, proposal_id: int) -> Proposal:
-    if actor is None:
-        raise NotAuthenticated("Log in to take part.")
-    proposal = get_proposal(session, proposal_id)
-    consultation = get_consultation(session, proposal.consultation_id)
+    supporter, proposal, consultation = _visible(session, actor, proposal_id, lock=True)
     _in_phase(consultation, (Phase.SUPPORT,), "withdraw a support")
-    return do_unsupport_proposal(session, actor, proposal, consultation)
+    return do_unsupport_proposal(session, supporter, proposal, consultation)
 
 
 def do_unsupport_proposal(
@@ -277,9 +306,11 @@ def do_unsupport_proposal(
     """Remove the support if there is one (idempotent) and emit `proposal.unsupported`.
     A threshold once reached stays reached: officials may already be acting on it."""
     removed = session.execute(
-        delete(Support).where(col(Support.proposal_id) == proposal.id, col(Support.account_id) == actor.id)
-    )
-    if removed.rowcount:  # type: ignore[attr-defined]
+        delete(Support)
+        .where(col(Support.proposal_id) == proposal.id, col(Support.account_id) == actor.id)
+        .returning(Support.id)
+    ).first()
+    if removed is not None:
         count = session.execute(
             update(Proposal)
             .where(col(Proposal.id) == proposal.id)
@@ -311,8 +342,8 @@ def _comment_changed(comment: Comment, proposal: Proposal, consultation: Consult
 
 
 def post_comment(session: Session, actor: Account | None, proposal_id: int, data: CommentInput) -> Comment:
-    proposal = get_proposal(session, proposal_id)
-    consultation = get_consultation(session, proposal.consultation_id)
+    # Locked, so an edit of the proposal cannot slip in between this comment and its counting.
+    _actor, proposal, consultation = _visible(session, actor, proposal_id, lock=True)
     author = _participant(actor, consultation)
     if proposal.status != ProposalStatus.PUBLISHED:
         raise Conflict(f"This proposal is {proposal.status}; it is closed for comments.")
@@ -364,8 +395,12 @@ def do_post_comment(
 
 
 def _own_comment(
-    session: Session, actor: Account | None, comment_id: int
+    session: Session, actor: Account | None, comment_id: int, *, lock: bool = False
 ) -> tuple[Comment, Proposal, Consultation]:
+    """One's own comment, its proposal and consultation. With `lock`, the proposal's row is locked
+    before any comment row is written: every writer of a thread (posting, replying, deleting)
+    takes the proposal first, so two of them never wait on each other's rows in opposite order
+    (a reply racing its parent's deletion deadlocked on PostgreSQL)."""
     if actor is None:
         raise NotAuthenticated("Log in to continue.")
     comment = session.get(Comment, comment_id)
@@ -373,15 +408,20 @@ def _own_comment(
         raise NotFound(f"There is no comment {comment_id}.")
     if comment.author_id != actor.id:
         raise Forbidden("Only the author can change this comment.")
-    if comment.status != CommentStatus.PUBLISHED:
-        raise Conflict(f"This comment is {comment.status}.")
-    proposal = get_proposal(session, comment.proposal_id)
+    proposal = get_proposal(session, comment.proposal_id, lock=lock)
+    if lock:
+        session.refresh(comment)  # as it is now that no other writer of the thread is running
     return comment, proposal, get_consultation(session, proposal.consultation_id)
 
 
 def edit_comment(session: Session, actor: Account | None, comment_id: int, data: CommentEdit) -> Comment:
-    """Rewrite one's own comment; it shows an edited mark. Emits `comment.edited`."""
-    comment, proposal, consultation = _own_comment(session, actor, comment_id)
+    """Rewrite one's own comment while the consultation takes comments; it shows an edited mark.
+    Emits `comment.edited`."""
+    # Locked like a deletion, so an edit racing one cannot write text back into a tombstone.
+    comment, proposal, consultation = _own_comment(session, actor, comment_id, lock=True)
+    if comment.status != CommentStatus.PUBLISHED:
+        raise Conflict(f"This comment is {comment.status}; it cannot be edited.")
+    _in_phase(consultation, COMMENT_PHASES, "edit comments")
     comment.body = data.body
     comment.body_html = render_markdown(data.body)
     comment.edited_at = utcnow()
@@ -394,9 +434,15 @@ def edit_comment(session: Session, actor: Account | None, comment_id: int, data:
 
 
 def delete_comment(session: Session, actor: Account | None, comment_id: int) -> Comment:
-    """Delete one's own comment, leaving a tombstone so replies keep their place. Its text is
-    erased, not kept: deleting is the author taking their words back."""
-    comment, proposal, consultation = _own_comment(session, actor, comment_id)
+    """Delete one's own comment (in any phase: taking one's words back is always allowed),
+    leaving a tombstone so replies keep their place. Its text is erased, not kept. Deleting twice
+    is the same as once; a comment hidden by moderation stays as the moderators left it.
+    Emits `comment.deleted`; the proposal's and the parent's counts drop by one."""
+    comment, proposal, consultation = _own_comment(session, actor, comment_id, lock=True)
+    if comment.status == CommentStatus.DELETED:
+        return comment
+    if comment.status != CommentStatus.PUBLISHED:
+        raise Conflict(f"This comment is {comment.status}; it cannot be deleted.")
     comment.status = CommentStatus.DELETED
     comment.deleted_at = utcnow()
     comment.body = ""
@@ -407,6 +453,12 @@ def delete_comment(session: Session, actor: Account | None, comment_id: int) -> 
         .where(col(Proposal.id) == proposal.id)
         .values(comment_count=Proposal.comment_count - 1)
     )
+    if comment.parent_id is not None:
+        session.execute(
+            update(Comment)
+            .where(col(Comment.id) == comment.parent_id)
+            .values(reply_count=Comment.reply_count - 1)
+        )
     session.flush()
     emit(
         session,

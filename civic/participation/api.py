@@ -44,8 +44,10 @@ class ProposalQuery(BaseModel):
     district: str | None = Field(default=None, max_length=80)
     q: str | None = Field(default=None, max_length=200)
     sort: Literal["supported", "newest", "random"] = "random"
+    # Up to 2**32 - 1: the per-visitor default (`visitor_seed`) is that wide, and a visitor's own
+    # seed must be one they can send back (a shared link to "this order").
     seed: int | None = Field(
-        default=None, ge=0, le=2**31, description="Random order seed; default per visitor."
+        default=None, ge=0, le=2**32 - 1, description="Random order seed; default per visitor."
     )
 
 

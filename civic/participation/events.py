@@ -11,6 +11,11 @@ from pydantic import BaseModel
 
 from civic.events import topics
 from civic.events.envelope import event_type
+from civic.participation.models import ProposalStatus
+
+# Statuses anyone may see; a proposal in any other (pending, retracted, hidden, rejected) is
+# news only to its author and the agency's moderators, and its title must not go further.
+_PUBLIC_STATUSES = (ProposalStatus.PUBLISHED, ProposalStatus.WITHDRAWN)
 
 
 class ConsultationChanged(BaseModel):
@@ -47,7 +52,7 @@ class ProposalChanged(BaseModel):
 
 
 def _proposal_topics(d: ProposalChanged) -> list[str]:
-    if d.status == "pending":  # not public yet: only its author and the agency's moderators hear of it
+    if d.status not in _PUBLIC_STATUSES:
         return [topics.user(d.author_id), topics.agency_moderation(d.agency_id)]
     return [
         topics.proposal(d.proposal_id),

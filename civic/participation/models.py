@@ -37,6 +37,9 @@ class ProposalStatus(StrEnum):
     REJECTED = "rejected"
     HIDDEN = "hidden"
     WITHDRAWN = "withdrawn"
+    # Withdrawn by its author while still waiting for pre-moderation: it was never public and must
+    # not become public by being withdrawn, so only its author and the agency's officials see it.
+    RETRACTED = "retracted"
 
 
 class Consultation(SQLModel, table=True):

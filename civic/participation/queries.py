@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import func, literal, or_
+from sqlalchemy import BigInteger, ColumnElement, cast, func, literal, or_
 from sqlmodel import Session, col, select
 
 from civic.clock import as_utc
@@ -57,8 +57,10 @@ def list_consultations(
     query = select(Consultation)
     if phase:
         query = query.where(Consultation.phase == phase)
+    # Newest first, drafts (never published) before them, on both databases: PostgreSQL puts NULLs
+    # first in a descending sort, SQLite last, unless told.
     rows = session.exec(
-        query.order_by(col(Consultation.published_at).desc(), col(Consultation.id).desc())
+        query.order_by(col(Consultation.published_at).desc().nulls_first(), col(Consultation.id).desc())
     ).all()
     visible = [
         c for c in rows if c.status == ConsultationStatus.PUBLISHED or can_see_drafts(session, viewer, c)
@@ -88,10 +90,22 @@ class ProposalPage:
     filters: ProposalFilters = field(default_factory=ProposalFilters)
 
 
-# Knuth's multiplicative hash, modulo a prime: a fixed shuffle per seed, the same on SQLite and
-# PostgreSQL, so a visitor paging through "random" order never sees a proposal twice.
-_MULTIPLIER = 2_654_435_761
-_PRIME = 4_294_967_291
+# A fixed shuffle per seed, the same on SQLite and PostgreSQL, so a visitor paging through
+# "random" order never sees a proposal twice: id -> (id * a + b) mod P with P prime and a, b drawn
+# from the seed. With a in [1, P) this is a permutation of the ids below P. The multiplier must
+# depend on the seed: with a fixed one, another seed only adds a constant mod P, which rotates the
+# same cycle (seeds 1 and 2 gave the same order). The arithmetic is in 64 bits: id < 2**31 and
+# a, b < P < 2**32 keep id * a + b below 2**63 (PostgreSQL's `integer` would overflow).
+_PRIME = 4_294_967_291  # the largest prime below 2**32
+_MULTIPLIER = 2_654_435_761  # Knuth's multiplicative hash constant
+
+
+def _shuffle_key(seed: int) -> ColumnElement[int]:
+    a = _MULTIPLIER * (seed % (_PRIME - 1) + 1) % _PRIME  # a product of two non-zeros mod a prime: non-zero
+    b = (seed * 40_503 + 12_345) % _PRIME
+    return (cast(col(Proposal.id), BigInteger) * literal(a, BigInteger) + literal(b, BigInteger)) % literal(
+        _PRIME, BigInteger
+    )
 
 
 def list_proposals(
@@ -121,7 +135,7 @@ def list_proposals(
     elif filters.sort == "newest":
         query = query.order_by(col(Proposal.created_at).desc(), col(Proposal.id).desc())
     else:
-        query = query.order_by((col(Proposal.id) * _MULTIPLIER + literal(filters.seed % _PRIME)) % _PRIME)
+        query = query.order_by(_shuffle_key(filters.seed), col(Proposal.id))
     pages = max(1, math.ceil(total / filters.per_page))
     page = min(max(1, filters.page), pages)
     rows = session.exec(query.offset((page - 1) * filters.per_page).limit(filters.per_page)).all()

@@ -4,13 +4,18 @@ the reason for a refusal (in words that say what to do), or None when the action
 from __future__ import annotations
 
 from civic.identity.models import Account, AccountKind, VerificationLevel
-from civic.participation.models import Consultation, ConsultationStatus, Phase
+from civic.participation.models import Consultation, ConsultationStatus, Phase, ProposalStatus
 
 COMMENT_PHASES = (Phase.PROPOSALS, Phase.SUPPORT, Phase.DELIBERATION)
 
+RETRACTED = ProposalStatus.RETRACTED
+
 _LEVEL_WORDS = {
     VerificationLevel.VERIFIED: "verified e-citizens (a registrar at any service centre can verify you in person)",
-    VerificationLevel.ESIGNATURE: "e-citizens verified with an e-signature",
+    VerificationLevel.ESIGNATURE: (
+        "e-citizens verified with an e-signature (a registrar can record yours when you present your "
+        "e-signature card)"
+    ),
 }
 
 
@@ -25,7 +30,7 @@ def eligibility_refusal(consultation: Consultation, account: Account) -> str | N
     needed = VerificationLevel(consultation.min_verification)
     if VerificationLevel(account.verification_level).rank < needed.rank:
         return f"This consultation is open to {_LEVEL_WORDS[needed]} only."
-    if consultation.district and account.district != consultation.district:
+    if consultation.district and not same_district(account.district, consultation.district):
         return (
             f"This consultation is open to residents of {consultation.district} only. A registrar records your "
             "district of residence when verifying your identity."
@@ -40,3 +45,10 @@ def phase_refusal(consultation: Consultation, allowed: tuple[Phase, ...], doing:
         return None
     when = " or ".join(p.value for p in allowed)
     return f"You can {doing} only in the {when} phase; this consultation is now in its {consultation.phase} phase."
+
+
+def same_district(a: str | None, b: str | None) -> bool:
+    """Districts as typed by a registrar and by a convener: "Sabail" and "sabail " are one place."""
+    return (
+        a is not None and b is not None and " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+    )

@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from civic.clock import UTCDateTime
+from civic.identity.schemas import Line, MultiLine
 
 PhaseName = Literal["information", "proposals", "support", "deliberation", "answered", "closed"]
 LevelName = Literal["unverified", "verified", "esignature"]
 
 
 class _Input(BaseModel):
+    # Titles and names are `Line`s, texts `MultiLine`s: control characters are a 422 here, never a
+    # 500 from PostgreSQL (which refuses NUL in text) or a title broken over lines.
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
 
 class ConsultationInput(_Input):
     agency_id: int
-    title: str = Field(min_length=5, max_length=200)
-    summary: str = Field(min_length=10, max_length=500)
-    body: str = Field(min_length=1, max_length=20_000)
-    district: str | None = Field(default=None, max_length=80)
+    title: Line = Field(min_length=5, max_length=200)
+    summary: MultiLine = Field(min_length=10, max_length=500)
+    body: MultiLine = Field(min_length=1, max_length=20_000)
+    district: Line | None = Field(default=None, max_length=80)
     cover_url: str | None = Field(default=None, max_length=300, pattern=r"^/static/[\w./-]+$")
-    cover_alt: str = Field(default="", max_length=200)
+    cover_alt: Line = Field(default="", max_length=200)
     language: Literal["en", "az"] = "en"
-    categories: list[str] = Field(default_factory=list, max_length=30)
+    categories: list[Annotated[Line, Field(min_length=1, max_length=80)]] = Field(
+        default_factory=list, max_length=30
+    )
     schedule: dict[PhaseName, dict[Literal["starts", "ends"], str]] = Field(default_factory=dict)
     min_verification: LevelName = "unverified"
     allow_organisations: bool = True
@@ -39,19 +44,19 @@ class PhaseChange(_Input):
 
 
 class ProposalInput(_Input):
-    title: str = Field(min_length=5, max_length=150)
-    body: str = Field(min_length=10, max_length=10_000)
-    category: str | None = Field(default=None, max_length=80)
-    district: str | None = Field(default=None, max_length=80)
+    title: Line = Field(min_length=5, max_length=150)
+    body: MultiLine = Field(min_length=10, max_length=10_000)
+    category: Line | None = Field(default=None, max_length=80)
+    district: Line | None = Field(default=None, max_length=80)
 
 
 class CommentInput(_Input):
-    body: str = Field(min_length=1, max_length=5_000)
+    body: MultiLine = Field(min_length=1, max_length=5_000)
     parent_id: int | None = Field(default=None, ge=1)
 
 
 class CommentEdit(_Input):
-    body: str = Field(min_length=1, max_length=5_000)
+    body: MultiLine = Field(min_length=1, max_length=5_000)
 
 
 class ConsultationOut(BaseModel):

@@ -36,6 +36,14 @@ KNOWN = {
     ("POST", "/api/proposals/{proposal_id:int}/comments"),
     ("PUT", "/api/comments/{comment_id:int}"),
     ("DELETE", "/api/comments/{comment_id:int}"),
+    ("POST", "/consultations/{consultation_id:int}/proposals/new"),
+    ("POST", "/proposals/{proposal_id:int}/edit"),
+    ("POST", "/proposals/{proposal_id:int}/withdraw"),
+    ("POST", "/proposals/{proposal_id:int}/support"),
+    ("POST", "/proposals/{proposal_id:int}/unsupport"),
+    ("POST", "/proposals/{proposal_id:int}/comments"),
+    ("POST", "/comments/{comment_id:int}/edit"),
+    ("POST", "/comments/{comment_id:int}/delete"),
 }
 
 
