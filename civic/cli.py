@@ -160,6 +160,16 @@ def migrate(revision: str) -> None:
     _migrate(settings.effective_database_url, revision)
 
 
+def _build_runtime(settings: Settings):  # type: ignore[no-untyped-def]
+    """Build the runtime; a configuration problem (e.g. a bad point-rules file) is one clear line."""
+    from civic.runtime import build_runtime
+
+    try:
+        return build_runtime(settings)
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 def _serve(settings: Settings, host: str | None, port: int | None, workers: int | None) -> None:
     import uvicorn
 
@@ -175,6 +185,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, workers: int 
     host = host or settings.host
     port = port or settings.port
     click.echo(f"civic ({settings.mode.value} mode) serving on http://{host}:{port}/  — Ctrl+C to stop")
+    _build_runtime(settings).close()  # fail here, in one line, rather than in every web process
     uvicorn.run(
         "civic.app:app_from_env",
         factory=True,
@@ -204,14 +215,14 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 @click.option("--burst", is_flag=True, help="Relay and run everything that is due now, then exit.")
 def worker(burst: bool) -> None:
     """Relay outbox events to the bus and run event handlers as jobs (RQ in production)."""
-    from civic.runtime import build_runtime, set_worker_runtime
+    from civic.runtime import set_worker_runtime
 
     settings = _settings()
     _ready(settings)
     _database_ready(settings)
     _redis_ready(settings)
     _configure_logging(settings)
-    runtime = build_runtime(settings)
+    runtime = _build_runtime(settings)
     set_worker_runtime(runtime)
     try:
         if settings.mode is Mode.EMBEDDED:
@@ -267,13 +278,12 @@ def demo(citizens: int, then_serve: bool, host: str | None, port: int | None) ->
     Idempotent: a second run adds only what is missing, so it is safe to run on every start.
     """
     from civic.demo import AGENCIES, OFFICIALS, load_demo
-    from civic.runtime import build_runtime
 
     settings = _settings()
     _ready(settings)
     _redis_ready(settings)
     _migrate(settings.effective_database_url, "head")
-    runtime = build_runtime(settings)
+    runtime = _build_runtime(settings)
     try:
         click.echo(
             f"Demo data: {len(AGENCIES)} agencies, {len(OFFICIALS)} officials, {citizens} e-citizens …"

@@ -13,6 +13,7 @@ from civic.events.handlers import Handler, HandlerSet
 
 def import_models() -> type[SQLModel]:
     """Import every module's models so SQLModel.metadata holds every table."""
+    import civic.engagement.models  # noqa: F401
     import civic.events.models  # noqa: F401
     import civic.identity.models  # noqa: F401
     import civic.participation.models  # noqa: F401
@@ -21,7 +22,10 @@ def import_models() -> type[SQLModel]:
 
 
 def all_handlers() -> list[Handler]:
-    return []
+    """Every module's handlers; engagement reads its rules file here, so a broken one stops the start."""
+    from civic.engagement.handlers import engagement_handlers
+
+    return [*engagement_handlers()]
 
 
 def default_handler_set() -> HandlerSet:

@@ -11,11 +11,12 @@ from pydantic import BaseModel
 
 from civic.events import topics
 from civic.events.envelope import event_type
-from civic.participation.models import ProposalStatus
 
 # Statuses anyone may see; a proposal in any other (pending, retracted, hidden, rejected) is
 # news only to its author and the agency's moderators, and its title must not go further.
-_PUBLIC_STATUSES = (ProposalStatus.PUBLISHED, ProposalStatus.WITHDRAWN)
+# Plain strings, not models.ProposalStatus: other modules import this file and must not load
+# participation's tables through it.
+_PUBLIC_STATUSES = ("published", "withdrawn")
 
 
 class ConsultationChanged(BaseModel):
