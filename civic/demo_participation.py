@@ -59,7 +59,11 @@ CONSULTATIONS: list[DemoConsultation] = [
         ),
         phase=Phase.SUPPORT,
         categories=["Bike lanes", "Safety", "Parking", "Public transport"],
-        options={"support_threshold": 25},
+        options={
+            "support_threshold": 25,
+            "cover_url": "/static/covers/cycling.svg",
+            "cover_alt": "A bicycle on a protected lane by the sea",
+        },
         schedule={
             "proposals": {"starts": "2026-10-01", "ends": "2026-11-10"},
             "support": {"starts": "2026-11-11", "ends": "2026-12-15"},
@@ -153,7 +157,11 @@ CONSULTATIONS: list[DemoConsultation] = [
         "supported night routes with residents before deciding.",
         phase=Phase.DELIBERATION,
         categories=["Routes", "Timetables"],
-        options={"support_threshold": 15},
+        options={
+            "support_threshold": 15,
+            "cover_url": "/static/covers/transport.svg",
+            "cover_alt": "A bus at night",
+        },
         proposals=[
             (
                 "Airport to city centre all night",

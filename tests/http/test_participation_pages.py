@@ -187,3 +187,18 @@ def test_filters_with_control_characters_are_cleaned_not_a_server_error(client, 
 
     assert response.status_code == 200
     assert "Night bus to the airport" in response.text
+
+
+def test_a_consultation_cover_is_shown_with_its_text_alternative(client, runtime, data):
+    from civic.participation.models import Consultation
+
+    with runtime.db.transaction() as session:
+        consultation = session.get(Consultation, data.consultation)
+        consultation.cover_url = "/static/covers/cycling.svg"
+        consultation.cover_alt = "A bicycle on a protected lane"
+        session.add(consultation)
+
+    page = client.get(f"/consultations/{data.consultation}").text
+
+    assert '<img class="cover" src="/static/covers/cycling.svg" alt="A bicycle on a protected lane"' in page
+    assert client.get("/static/covers/cycling.svg").status_code == 200
