@@ -20,6 +20,7 @@ package ends, it leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -32,6 +33,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -84,6 +86,7 @@ class LiveServer:
     url: str
     backend: str
     log_path: Path
+    workdir: Path  # the server's working directory: its embedded database is var/civic.sqlite3 there
 
 
 def _free_port() -> int:
@@ -239,7 +242,7 @@ def live_server(production_env: dict[str, str]) -> Iterator[LiveServer]:
                 f"civic worker exited with code {procs[0].returncode}.\n--- worker log ---\n{_tail(worker_log)}",
                 pytrace=False,
             )
-        yield LiveServer(url=url, backend=BACKEND, log_path=log_path)
+        yield LiveServer(url=url, backend=BACKEND, log_path=log_path, workdir=workdir)
     finally:
         for proc in reversed(procs):
             _stop(proc)
@@ -287,12 +290,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-@pytest.fixture
-def page(
-    chromium_executable: str, live_server: LiveServer, browser: Browser, request: pytest.FixtureRequest
+@contextlib.contextmanager
+def open_page(
+    browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest, **options: Any
 ) -> Iterator[Page]:
     """A fresh browser context (no cookies) on the live server; a final screenshot if the test failed."""
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}, **options
+    )
     context.set_default_timeout(10_000)
     new_page = context.new_page()
     try:
@@ -303,6 +308,14 @@ def page(
             new_page.screenshot(path=str(directory / "99-failure.png"), full_page=True)
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(
+    chromium_executable: str, live_server: LiveServer, browser: Browser, request: pytest.FixtureRequest
+) -> Iterator[Page]:
+    with open_page(browser, live_server, request) as new_page:
+        yield new_page
 
 
 def _screenshot_dir(test_name: str) -> Path:

@@ -13,7 +13,6 @@ citizen does goes through the browser.
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,7 +27,7 @@ from civic.participation import actions, consultations
 from civic.participation.schemas import CommentInput, ConsultationInput, PhaseChange, ProposalInput
 from civic.runtime import Runtime, build_runtime
 from civic.settings import Settings
-from tests.browser.conftest import _FAILED, LiveServer, _screenshot_dir
+from tests.browser.conftest import LiveServer, open_page
 from tests.factories import make_account, make_agency, make_official
 
 pytestmark = pytest.mark.browser
@@ -40,44 +39,13 @@ Shot = Callable[[str], Path]
 @pytest.fixture
 def page(live_server: LiveServer, browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     """Like conftest's page, but with JavaScript disabled."""
-    context = browser.new_context(
-        base_url=live_server.url,
-        viewport={"width": 1280, "height": 900},
-        java_script_enabled=False,
-        accept_downloads=True,
-    )
-    context.set_default_timeout(10_000)
-    new_page = context.new_page()
-    try:
+    with open_page(
+        browser, live_server, request, java_script_enabled=False, accept_downloads=True
+    ) as new_page:
         yield new_page
-        if request.node.stash.get(_FAILED, False):
-            directory = _screenshot_dir(request.node.name)
-            directory.mkdir(parents=True, exist_ok=True)
-            new_page.screenshot(path=str(directory / "99-failure.png"), full_page=True)
-    finally:
-        context.close()
 
 
 # ---- the live server's database ------------------------------------------------------------
-
-
-def _server_workdir(live_server: LiveServer) -> Path:
-    """The embedded server's working directory (its SQLite file is var/civic.sqlite3 there).
-
-    conftest keeps it to itself, so ask the kernel: the `civic serve` child of this process that
-    listens on the live server's port. (If LiveServer ever carries its environment, use that.)
-    """
-    port = live_server.url.rsplit(":", 1)[1].encode()
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            args = (proc / "cmdline").read_bytes().split(b"\0")
-            if b"civic.cli" in args and b"serve" in args and port in args:
-                return Path(os.readlink(proc / "cwd"))
-        except OSError:
-            continue
-    pytest.fail("cannot find the live server's process to reach its database", pytrace=False)
 
 
 def _server_settings(live_server: LiveServer, production_env: dict[str, str]) -> Settings:
@@ -93,7 +61,7 @@ def _server_settings(live_server: LiveServer, production_env: dict[str, str]) ->
             **fast,
         )
     # Embedded: the server's own relay publishes what we write to its outbox.
-    return Settings(var_dir=_server_workdir(live_server) / "var", relay_in_web=False, **fast)
+    return Settings(var_dir=live_server.workdir / "var", relay_in_web=False, **fast)
 
 
 @pytest.fixture(scope="module")

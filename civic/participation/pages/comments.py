@@ -25,6 +25,7 @@ from civic.participation.pages.common import (
     _path_id,
     _refuse,
     _signed_in,
+    _submit_form,
 )
 from civic.participation.pages.proposals import (
     _comment_edit_refusal,
@@ -109,13 +110,15 @@ async def edit_comment_page(request: Request) -> Response:
         data = validate(CommentEdit, {"body": values.get("body", "")})
         actions.edit_comment(session, _signed_in(account), comment_id, data)
 
-    try:
-        await transact(request, work)
-    except NotAuthenticated:
-        return _login(here)
-    except CivicError as exc:
-        return _refuse(request, template, exc, values, **context)
-    return _done(f"/proposals/{comment.proposal_id}", "comment_edited", f"#comment-{comment_id}")
+    return await _submit_form(
+        request,
+        work,
+        template=template,
+        context=context,
+        values=values,
+        here=here,
+        done=lambda _: _done(f"/proposals/{comment.proposal_id}", "comment_edited", f"#comment-{comment_id}"),
+    )
 
 
 async def delete_comment(request: Request) -> Response:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlmodel import Session
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from civic.clock import as_utc
 from civic.errors import CivicError, NotAuthenticated, NotFound
@@ -16,6 +18,7 @@ from civic.http.api import MAX_ID
 from civic.http.forms import render_form_failure
 from civic.http.templates import render
 from civic.identity.models import Account
+from civic.identity.web import transact
 from civic.participation import queries
 from civic.participation.models import (
     PHASE_ORDER,
@@ -86,6 +89,27 @@ def _login(target: str) -> RedirectResponse:
 
 def _done(path: str, flag: str, anchor: str = "") -> RedirectResponse:
     return RedirectResponse(f"{path}?done={flag}{anchor}", status_code=303)
+
+
+async def _submit_form(
+    request: Request,
+    work: Callable[[Session, Account | None], Any],
+    *,
+    template: str,
+    context: dict[str, Any],
+    values: dict[str, str],
+    here: str,
+    done: Callable[[Any], Response],
+) -> Response:
+    """Run a form's action in one transaction: on success `done(result)` (a 303), when logged out
+    the log-in page coming back `here`, on a refusal the form again with the user's text kept."""
+    try:
+        result = await transact(request, work)
+    except NotAuthenticated:
+        return _login(here)
+    except CivicError as exc:
+        return _refuse(request, template, exc, values, **context)
+    return done(result)
 
 
 def _signed_in(account: Account | None) -> Account:

@@ -33,6 +33,7 @@ from civic.participation.pages.common import (
     _path_id,
     _refuse,
     _signed_in,
+    _submit_form,
 )
 from civic.participation.schemas import CommentOut, ProposalInput, ProposalOut
 
@@ -88,13 +89,15 @@ async def new_proposal_page(request: Request) -> Response:
         assert proposal.id is not None
         return proposal.id
 
-    try:
-        proposal_id = await transact(request, work)
-    except NotAuthenticated:
-        return _login(here)
-    except CivicError as exc:
-        return _refuse(request, template, exc, values, **context)
-    return _done(f"/proposals/{proposal_id}", "submitted")
+    return await _submit_form(
+        request,
+        work,
+        template=template,
+        context=context,
+        values=values,
+        here=here,
+        done=lambda proposal_id: _done(f"/proposals/{proposal_id}", "submitted"),
+    )
 
 
 def _edit_refusal(proposal: ProposalOut) -> CivicError | None:
@@ -144,13 +147,15 @@ async def edit_proposal_page(request: Request) -> Response:
         data = validate(ProposalInput, _proposal_input(values))
         actions.edit_proposal(session, _signed_in(account), proposal_id, data)
 
-    try:
-        await transact(request, work)
-    except NotAuthenticated:
-        return _login(here)
-    except CivicError as exc:
-        return _refuse(request, template, exc, values, **context)
-    return _done(f"/proposals/{proposal_id}", "edited")
+    return await _submit_form(
+        request,
+        work,
+        template=template,
+        context=context,
+        values=values,
+        here=here,
+        done=lambda _: _done(f"/proposals/{proposal_id}", "edited"),
+    )
 
 
 async def withdraw_page(request: Request) -> Response:
