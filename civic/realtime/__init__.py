@@ -6,6 +6,5 @@
 - `topics`: who may follow which topic (the HTTP pages' checks).
 - `hub`: the one follower per process and the fan-out to sockets.
 - `connection`: a socket's subscriptions, bounded queue and sender.
-- `positions`: the global log's end and a topic's last offset, read from the backend.
 - `config`: the limits.
 """

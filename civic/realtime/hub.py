@@ -24,7 +24,7 @@ import anyio
 import anyio.to_thread
 
 from civic.events.backends import EventBackend, Published
-from civic.realtime import positions, protocol
+from civic.realtime import protocol
 from civic.realtime.config import HubConfig
 from civic.realtime.connection import Connection
 
@@ -66,7 +66,7 @@ class Hub:
             return
         self._loop = asyncio.get_running_loop()
         try:
-            self.position = await anyio.to_thread.run_sync(positions.log_end, self.backend)
+            self.position = await anyio.to_thread.run_sync(self.backend.end_position)
         except Exception as exc:  # the backend is down: the follower keeps trying
             log.warning("realtime hub: cannot read the log's end yet (%s); will retry", exc)
         self._follower = asyncio.create_task(self._follow(), name="civic-realtime-follower")
@@ -134,7 +134,7 @@ class Hub:
         while True:
             try:
                 if self.position is None:
-                    self.position = await self._in_thread(positions.log_end, self.backend)
+                    self.position = await self._in_thread(self.backend.end_position)
                 batch = await self._in_thread(
                     self.backend.read, self.position, self.config.follow_block_seconds, self.batch_limit
                 )

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from civic.db import Database
 from civic.events.backends import EventBackend, Published
 from civic.identity.sessions import resolve_session
-from civic.realtime import positions, protocol, topics
+from civic.realtime import protocol, topics
 from civic.realtime.connection import Connection, TopicState
 from civic.realtime.hub import Hub
 from civic.realtime.protocol import Position, Subscribe
@@ -63,9 +63,9 @@ def starts(backend: EventBackend, wanted: dict[str, Position | None], max_replay
                 budget -= len(history.events)
                 out[topic] = Start(epoch, position.offset, history.events)
                 continue
-            out[topic] = Start(epoch, positions.topic_offset(backend, topic), [], reset=True)
+            out[topic] = Start(epoch, backend.last_offset(topic), [], reset=True)
         else:
-            out[topic] = Start(epoch, positions.topic_offset(backend, topic), [])
+            out[topic] = Start(epoch, backend.last_offset(topic), [])
     return out
 
 

@@ -187,6 +187,20 @@ def test_read_follows_the_global_log_from_a_position(make_backend: MakeBackend):
     assert backend.read(None, 0) == [], "no position: only events published from now on"
 
 
+def test_end_position_and_last_offset_say_where_a_follower_and_a_subscriber_start(make_backend: MakeBackend):
+    backend = make_backend()
+    assert backend.last_offset("a") == 0
+    start = backend.end_position()
+    assert backend.read(start, 0) == [], "nothing after the end of an empty log"
+
+    published = backend.publish([envelope("a", n=1), envelope("a", "b", n=2)])
+
+    assert backend.end_position() == published[-1].position  # type: ignore[union-attr]
+    assert (backend.last_offset("a"), backend.last_offset("b"), backend.last_offset("z")) == (2, 1, 0)
+    assert [p.event_id for p in backend.read(start, 0)] == [p.event_id for p in published if p]
+    assert backend.read(backend.end_position(), 0) == []
+
+
 def test_read_waits_for_the_next_event(make_backend: MakeBackend):
     backend = make_backend()
     [last] = backend.publish([envelope("a")])

@@ -39,7 +39,6 @@ from civic.participation.consultations import create_consultation, do_change_pha
 from civic.participation.events import PROPOSAL_SUPPORTED, SupportChanged
 from civic.participation.models import Phase
 from civic.participation.schemas import ConsultationInput, ProposalInput
-from civic.realtime import positions
 from civic.realtime.hub import Hub
 from civic.runtime import Runtime, build_runtime
 from tests.conftest import BACKEND, make_settings
@@ -192,7 +191,7 @@ class LiveServer:
                 emit(s, PROPOSAL_SUPPORTED, payload, actor_id=None)
 
     def offset(self, topic: str) -> int:
-        return positions.topic_offset(self.runtime.backend, topic)
+        return self.runtime.backend.last_offset(topic)
 
     def wait_offset(self, topic: str, at_least: int, timeout: float = TIMEOUT) -> None:
         """Until the relay has published the topic up to `at_least` (bounded)."""

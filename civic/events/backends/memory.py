@@ -87,6 +87,14 @@ class MemoryBackend:
                 self._cond.wait(timeout=block_seconds)
             return [p for position, p in self._log if position > after][:limit]
 
+    def end_position(self) -> str:
+        with self._cond:
+            return str(self._position)
+
+    def last_offset(self, topic: str) -> int:
+        with self._cond:
+            return self._offsets.get(topic, 0)
+
     def ping(self) -> bool:
         return True
 

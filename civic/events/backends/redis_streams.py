@@ -121,7 +121,7 @@ class RedisStreamsBackend:
     def history(self, topic: str, after_offset: int, epoch: str, limit: int = 1000) -> History:
         if epoch != self.current_epoch():
             return History(events=[], reset=True)
-        last = int(self.redis.get(f"{self.prefix}:off:{topic}") or 0)
+        last = self.last_offset(topic)
         if after_offset < 0 or after_offset > last:
             return History(events=[], reset=True)
         if after_offset == last:
@@ -154,6 +154,13 @@ class RedisStreamsBackend:
                     Published(fields["i"], fields["e"], fields["p"], json.loads(fields["o"]), entry_id)
                 )
         return out
+
+    def end_position(self) -> str:
+        last = self.redis.xrevrange(f"{self.prefix}:all", "+", "-", count=1)
+        return str(last[0][0]) if last else "0-0"
+
+    def last_offset(self, topic: str) -> int:
+        return int(self.redis.get(f"{self.prefix}:off:{topic}") or 0)
 
     def ping(self) -> bool:
         try:
