@@ -79,8 +79,9 @@ class Connection:
         """The frames to send for an event at `offset`: none if the client has it already."""
         out = []
         if epoch != state.epoch:
-            # The backend started a new epoch (Redis lost its data): offsets began again at 1 and
-            # whatever the page shows may be stale.
+            # The backend started a new epoch (Redis lost its data, or its newest writes): offsets
+            # may have begun again at 1 or reuse ones the client had, and whatever the page shows
+            # may be stale. The next event's offset, whatever it is, is the new position.
             state.epoch, state.last = epoch, 0
             out.append(protocol.reset(topic, epoch))
         if offset <= state.last:

@@ -12,6 +12,12 @@ seen in the last day, so a relay that crashed after publishing but before markin
 publishes nothing twice. Redis does not roll back a script that fails half-way, so the script
 reads and checks everything before its first write, and remembers the id only after its last one:
 a failed publish leaves nothing behind and the relay's retry publishes the event whole.
+
+Redis restarted from a snapshot (RDB, or an AOF that lost its last second) comes back with the
+old epoch but without the newest events, and would hand their offsets out again: clients that
+received the lost events would drop the new ones as repeats, and a reconnecting client would
+skip them. So the publisher remembers the last global position it wrote; when the global log
+ends before it, Redis lost our writes and the script starts a new epoch (clients reset).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from civic.events.envelope import Envelope
 
 _PUBLISH = """
 local prefix, maxlen, event_id, body, ttl, new_epoch = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local written = ARGV[7]  -- the last global position this publisher wrote ('' if none yet)
 local seen = prefix .. ':seen:' .. event_id
 if redis.call('EXISTS', seen) == 1 then
   return false
@@ -38,8 +45,22 @@ if kind ~= 'none' and kind ~= 'stream' then
   return redis.error_reply('WRONGTYPE ' .. all .. ' is not a stream')
 end
 local epoch = redis.call('GET', prefix .. ':epoch')
+if written ~= '' then
+  -- Trimming never removes the newest entry: a log that ends before what we wrote lost it.
+  local newest = redis.call('XREVRANGE', all, '+', '-', 'COUNT', 1)[1]
+  local lost = newest == nil
+  if not lost then
+    local nm, ns = string.match(newest[1], '^(%d+)-(%d+)$')
+    local wm, ws = string.match(written, '^(%d+)-(%d+)$')
+    nm, ns, wm, ws = tonumber(nm), tonumber(ns), tonumber(wm), tonumber(ws)
+    lost = nm < wm or (nm == wm and ns < ws)
+  end
+  if lost then
+    epoch = nil
+  end
+end
 local offsets, topics = {}, {}
-for i = 7, #ARGV do
+for i = 8, #ARGV do
   local topic = ARGV[i]
   if not offsets[topic] then
     local offset = tonumber(redis.call('GET', prefix .. ':off:' .. topic) or '0')
@@ -81,6 +102,7 @@ class RedisStreamsBackend:
         self.history_size = history
         self.dedupe_seconds = dedupe_seconds
         self._publish = self.redis.register_script(_PUBLISH)
+        self._written = ""  # the last global position this publisher wrote (see the module doc)
 
     def current_epoch(self) -> str:
         epoch = self.redis.get(f"{self.prefix}:epoch")
@@ -104,6 +126,7 @@ class RedisStreamsBackend:
                     body,
                     self.dedupe_seconds,
                     uuid.uuid4().hex[:12],
+                    self._written,
                     *envelope.topics,
                 ],
                 client=pipe,
@@ -115,6 +138,7 @@ class RedisStreamsBackend:
                 out.append(None)
                 continue
             epoch, offsets, position = result
+            self._written = position
             out.append(Published(envelope.id, body, epoch, json.loads(offsets) or {}, position))
         return out
 
