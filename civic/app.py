@@ -15,12 +15,15 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import civic
+from civic.engagement import pages as engagement_pages
 from civic.http.api import Operation, openapi_document
 from civic.http.errors import EXCEPTION_HANDLERS
 from civic.http.guard import RequestGuard
 from civic.http.templates import WEB_DIR, make_templates, render
 from civic.identity import routes as identity_routes
 from civic.identity.web import current_account, session_cookie_name
+from civic.leadership import console as leadership_console
+from civic.leadership import routes as leadership_routes
 from civic.participation import routes as participation_routes
 from civic.realtime import endpoint as realtime_endpoint
 from civic.realtime.config import HubConfig
@@ -30,7 +33,12 @@ from civic.settings import Settings, load_settings
 
 
 def api_operations() -> list[Operation]:
-    return [*identity_routes.api.operations, *participation_routes.api.operations]
+    return [
+        *identity_routes.api.operations,
+        *participation_routes.api.operations,
+        *leadership_routes.api.operations,
+        *leadership_console.api.operations,
+    ]
 
 
 async def home(request: Request) -> Response:
@@ -96,7 +104,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         Mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static"),
         *identity_routes.routes(),
         *participation_routes.routes(),
+        *leadership_routes.routes(),
+        *leadership_console.routes(),
         *realtime_endpoint.routes(),
+        *engagement_pages.routes(),
     ]
     app = Starlette(
         routes=routes,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
+from civic.demo_leadership import LeadershipReport, load_leadership_demo
 from civic.demo_participation import ParticipationReport, load_participation_demo
 from civic.identity import actions as identity_actions
 from civic.identity.models import Account, AccountKind, Agency, AgencyKind, Role, VerificationLevel
@@ -89,7 +90,8 @@ OFFICIALS: list[tuple[str, str, str, list[Role]]] = [
     ("admin", "Rəşad Məmmədov", MINISTRY, [Role.ADMINISTRATOR]),
     ("convener", "Leyla Hüseynova", "baku-transport", [Role.CONVENER, Role.RESPONDER]),
     ("moderator", "Elvin Quliyev", "baku-transport", [Role.MODERATOR]),
-    ("responder", "Nigar Əliyeva", "baku-transport-mobility", [Role.RESPONDER]),
+    ("moderator-2", "Günay Abbasova", "baku-transport", [Role.MODERATOR]),  # decides appeals against Elvin
+    ("responder", "Nigar Əliyeva", "baku-transport", [Role.RESPONDER]),
     ("registrar", "Tural Həsənov", "public-service-centres", [Role.REGISTRAR]),
     ("analyst", "Səbinə İsmayılova", "idda", [Role.ANALYST]),
     ("egov-convener", "Kamran Rzayev", "mddt-egov", [Role.CONVENER, Role.MODERATOR, Role.RESPONDER]),
@@ -181,6 +183,7 @@ class DemoReport:
     citizens: int = 0
     verified: int = 0
     participation: ParticipationReport = field(default_factory=ParticipationReport)
+    leadership: LeadershipReport = field(default_factory=LeadershipReport)
 
 
 @dataclass(frozen=True)
@@ -254,6 +257,8 @@ def load_demo(
         tick(len(batch))
     with runtime.db.transaction() as session:
         report.participation = load_participation_demo(session)
+    with runtime.db.transaction() as session:
+        report.leadership = load_leadership_demo(session)
     return report
 
 

@@ -128,7 +128,7 @@ CONSULTATIONS: list[DemoConsultation] = [
         phase=Phase.PROPOSALS,
         language="az",
         categories=["Sənədlər", "Sosial xidmətlər", "Biznes"],
-        options={"min_verification": "verified", "support_threshold": 50},
+        options={"min_verification": "verified", "support_threshold": 50, "moderation": "pre"},
         proposals=[
             (
                 "Doğum şəhadətnaməsinin dublikatı onlayn",

@@ -23,7 +23,7 @@ from civic.identity.passwords import Passwords
 from civic.jobs import InlineJobs, Jobs, RQJobs
 from civic.ratelimit import RateLimits
 from civic.settings import Mode, Settings
-from civic.wiring import default_handler_set, import_models
+from civic.wiring import attach_services, default_handler_set, import_models
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,7 @@ def build_runtime(settings: Settings, handlers: HandlerSet | None = None) -> Run
     import_models()
     secret_key = settings.resolved_secret_key()
     db = Database(settings.effective_database_url)
+    attach_services(db.engine, settings)
     backend: EventBackend
     if settings.mode is Mode.PRODUCTION:
         backend = RedisStreamsBackend(

@@ -23,6 +23,7 @@ from starlette.testclient import TestClient
 
 from civic.app import create_app
 from civic.cli import main
+from civic.clock import as_utc
 from civic.demo import BUSINESSES, FOREIGN, NGOS, OFFICIAL_DOMAIN, OFFICIALS, _citizens
 from civic.errors import Forbidden
 from civic.events.models import OutboxEvent
@@ -36,7 +37,8 @@ from civic.identity.models import (
     VerificationLevel,
     VerificationRecord,
 )
-from civic.participation.models import Comment, Consultation, Proposal, Support
+from civic.leadership.models import Appeal, ModerationCase, Notification
+from civic.participation.models import AnswerStatus, Comment, Consultation, Proposal, ProposalAnswer, Support
 from civic.runtime import build_runtime
 from civic.settings import Settings
 from tests.conftest import FAST_ARGON2, REDIS_URL, csrf_token
@@ -200,6 +202,29 @@ def test_grants_reach_down_the_tree_and_no_further(session: Session) -> None:
         authorize(
             session, _official(session, "responder"), Permission.ANSWER_PROPOSALS, Target(slug_id["idda"])
         )
+
+
+def test_leadership_demo_answers_in_every_status_and_leaves_a_queue_to_work(session: Session) -> None:
+    answers = session.exec(select(ProposalAnswer)).all()
+    assert {a.status for a in answers} == {s.value for s in AnswerStatus}
+    assert {a.official_role for a in answers} == {"responder"}
+    for proposal in session.exec(select(Proposal).where(col(Proposal.answer_status).is_not(None))).all():
+        history = [a for a in answers if a.proposal_id == proposal.id]
+        assert proposal.answer_status == max(history, key=lambda a: a.id or 0).status
+        first = as_utc(min(history, key=lambda a: a.id or 0).created_at)
+        assert as_utc(proposal.first_answered_at) == first > as_utc(proposal.created_at)  # type: ignore[arg-type]
+
+    cases = session.exec(select(ModerationCase)).all()
+    open_cases = [c for c in cases if c.state == "open"]
+    assert {c.origin for c in open_cases} >= {"reports", "pre_moderation"}
+    assert any(c.auto_hidden for c in open_cases), "one comment was hidden by the weight of its reports"
+    assert all(c.report_weight < 3 for c in open_cases if not c.auto_hidden)
+    [appeal] = session.exec(select(Appeal)).all()
+    decided = session.get(ModerationCase, appeal.case_id)
+    assert appeal.state == "open" and decided is not None and decided.decision == "hide"
+    # The appeal can only go to the other moderator: the one who decided is refused.
+    assert decided.decided_by_id == _official(session, "moderator").id
+    assert session.exec(select(Notification).where(Notification.kind == "proposal.answered")).first()
 
 
 def test_every_account_kind_is_present(session: Session) -> None:

@@ -113,7 +113,8 @@ def test_partial_indexes_keep_their_condition(empty_database_url: str) -> None:
 
 
 def _normalised(clause: object) -> str:
-    return re.sub(r"[\s()]", "", str(clause)).lower()
+    # PostgreSQL reflects a condition on a varchar column with its casts: state::text = 'open'::text.
+    return re.sub(r"[\s()]|::[a-z ]+", "", str(clause)).lower()
 
 
 def test_downgrade_to_base_removes_every_table_and_upgrade_works_again(empty_database_url: str) -> None:

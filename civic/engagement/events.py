@@ -22,3 +22,26 @@ class PointsChanged(BaseModel):
 
 POINTS_AWARDED = event_type("points.awarded", PointsChanged, topics=lambda d: [topics.user(d.account_id)])
 POINTS_REVERSED = event_type("points.reversed", PointsChanged, topics=lambda d: [topics.user(d.account_id)])
+
+
+class BadgeEarned(BaseModel):
+    """A citizen reached a new level of a badge (announced once per level, to them only)."""
+
+    account_id: int
+    badge: str
+    title: str
+    level: int  # 1-5
+    count: int
+
+
+BADGE_EARNED = event_type("badge.earned", BadgeEarned, topics=lambda d: [topics.user(d.account_id)])
+
+
+class LevelChanged(BaseModel):
+    account_id: int
+    level: int
+    previous_level: int
+    name: str
+
+
+LEVEL_CHANGED = event_type("level.changed", LevelChanged, topics=lambda d: [topics.user(d.account_id)])

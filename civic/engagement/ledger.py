@@ -58,7 +58,7 @@ def apply_event(session: Session, rules: Rules, event: Envelope, *, notify: bool
     marks = marks_for(rules, event)
     if not awards and not marks:
         return []
-    _lock_accounts(session, {a.account_id for a in awards} | {m.account_id for m in marks})
+    lock_accounts(session, {a.account_id for a in awards} | {m.account_id for m in marks})
     now = utcnow()
     for mark in marks:
         _insert_ignoring_duplicates(
@@ -66,7 +66,7 @@ def apply_event(session: Session, rules: Rules, event: Envelope, *, notify: bool
         )
     for award in awards:
         _insert_ignoring_duplicates(
-            session, ENTRY, _award_row(award, now), ["event_id", "rule", "account_id", "day"]
+            session, ENTRY, _award_row(award, now, event), ["event_id", "rule", "account_id", "day"]
         )
     touched: dict[Bucket, str] = {a.bucket: a.reason for a in awards}
     for bucket, reason in _buckets_reversed(session, marks).items():
@@ -89,7 +89,9 @@ def apply_event(session: Session, rules: Rules, event: Envelope, *, notify: bool
     return bookings
 
 
-def _lock_accounts(session: Session, accounts: set[int]) -> None:
+def lock_accounts(session: Session, accounts: set[int]) -> None:
+    """Serialise with every other engagement transaction touching these accounts (PostgreSQL;
+    SQLite has one writer at a time): taken before reading anything a write depends on."""
     if session.get_bind().dialect.name != "postgresql":
         return
     for account in sorted(accounts):
@@ -104,7 +106,12 @@ def _insert_ignoring_duplicates(session: Session, table, values: dict, unique: l
     session.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=unique))
 
 
-def _award_row(award: Award, now: object) -> dict[str, object]:
+def consultation_of(event: Envelope) -> int | None:
+    value = event.data.get("consultation_id")
+    return int(value) if value is not None else None
+
+
+def _award_row(award: Award, now: object, event: Envelope) -> dict[str, object]:
     return {
         "account_id": award.account_id,
         "rule": award.rule,
@@ -118,6 +125,7 @@ def _award_row(award: Award, now: object) -> dict[str, object]:
         "content": award.content,
         "reason": award.reason,
         "created_at": now,
+        "consultation_id": consultation_of(event),
     }
 
 
@@ -208,6 +216,7 @@ def _bring_to_target(
                 content="",
                 reason=reason,
                 created_at=utcnow(),
+                consultation_id=consultation_of(event),
             )
         )
     return Booking(account, rule, day, delta, _add_to_balance(session, account, delta), reason)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, DateTime, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, Column, Date, DateTime, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -56,6 +56,9 @@ class PointsEntry(SQLModel, table=True):
     content: str = Field(default="", sa_column=Column(String(80), nullable=False))
     reason: str = Field(sa_column=Column(String(200), nullable=False))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # The consultation of the event that booked the row: what the per-consultation and per-district
+    # leaderboards count (None for events about no consultation).
+    consultation_id: int | None = None
 
 
 class PointsReversal(SQLModel, table=True):
@@ -81,3 +84,82 @@ class PointsBalance(SQLModel, table=True):
     account_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     points: int = 0
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+# ---- badges, preferences, moderation record, leaderboards ----------------------------------
+
+
+class BadgeLevel(SQLModel, table=True):
+    """A citizen's level (0-5) in one badge, recomputed from source data whenever it may change.
+
+    `level` can go down (content removed by moderation stops counting); `notified_level` is the
+    highest level ever announced with `badge.earned`, so hiding and restoring something does not
+    announce the same level twice.
+    """
+
+    __tablename__ = "engagement_badge"
+
+    account_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    badge: str = Field(sa_column=Column(String(40), primary_key=True))
+    level: int = 0
+    count: int = 0  # the measure the thresholds apply to (published proposals, upheld reports…)
+    notified_level: int = 0
+    earned_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Preference(SQLModel, table=True):
+    """What a citizen chose to show. Badges can reveal who someone is (a district, a verified
+    identity), so they are private until the citizen opts in; leaderboards show only the display
+    name and points, and a citizen can leave them at any time."""
+
+    __tablename__ = "engagement_preference"
+
+    account_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    show_badges: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False))
+    on_leaderboards: bool = Field(default=True, sa_column=Column(Boolean, nullable=False, default=True))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CaseRecord(SQLModel, table=True):
+    """Engagement's copy of a moderation case's outcome, from leadership's events (engagement never
+    reads leadership's tables): who wrote the item, the latest decision, whether an appeal
+    overturned it. Rebuilt from the outbox by `civic engagement reset`."""
+
+    __tablename__ = "engagement_case"
+    __table_args__ = (Index("ix_engagement_case_author", "author_id", "decided_at"),)
+
+    case_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    author_id: int | None = None
+    item_kind: str = Field(default="", sa_column=Column(String(20), nullable=False))
+    decision: str | None = Field(default=None, sa_column=Column(String(20)))
+    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    decision_seq: int = 0  # the event that set `decision`: an older one arriving late changes nothing
+    overturned: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, default=False))
+
+
+class ReportRecord(SQLModel, table=True):
+    """That a citizen reported the item of a case (from `report.filed`, whose actor is private:
+    this table never leaves engagement)."""
+
+    __tablename__ = "engagement_report"
+    __table_args__ = (Index("ix_engagement_report_reporter", "reporter_id"),)
+
+    case_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    reporter_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    event_seq: int
+
+
+class LeaderboardScore(SQLModel, table=True):
+    """A citizen's points on one board ("global|all", "c:12|m:2026-03", "d:Yasamal|w:2026-W10").
+
+    Kept for every citizen, opted out or not (reads leave opted-out citizens out), so opting back in
+    and rebuilding Redis need nothing but this table; the embedded mode reads it directly.
+    """
+
+    __tablename__ = "leaderboard_score"
+    __table_args__ = (Index("ix_leaderboard_score_board", "board", "score"),)
+
+    board: str = Field(sa_column=Column(String(120), primary_key=True))
+    account_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    score: int

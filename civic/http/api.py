@@ -227,6 +227,10 @@ def openapi_document(
                     "code": {"type": "string"},
                     "message": {"type": "string"},
                     "fields": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "current": {
+                        "type": "object",
+                        "description": "On a 409 already_decided: the moderation case as it stands now.",
+                    },
                 },
             }
         },

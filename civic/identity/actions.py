@@ -5,22 +5,24 @@ Nothing else writes identity's tables.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from civic.clock import utcnow
+from civic.clock import as_utc, utcnow
 from civic.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from civic.events.envelope import emit
-from civic.identity.authorization import Permission, Target, authorize
+from civic.identity.authorization import Permission, Target, authorize, grant_is_active
 from civic.identity.events import (
     ACCOUNT_REGISTERED,
     ACCOUNT_VERIFIED,
     ROLE_GRANTED,
+    ROLE_REVOKED,
     AccountRegistered,
     AccountVerified,
     RoleGranted,
+    RoleRevoked,
 )
 from civic.identity.models import Account, AccountKind, Grant, Role, VerificationLevel, VerificationRecord
 from civic.identity.passwords import Passwords
@@ -158,19 +160,6 @@ def require_login(actor: Account | None) -> Account:
     return actor
 
 
-def check_grant_role(
-    session: Session, actor: Account | None, account_id: int, agency_id: int | None
-) -> Account:
-    """Administrators grant roles within their own scope only, to officials."""
-    authorize(session, actor, Permission.MANAGE_GRANTS, Target(agency_id=agency_id))
-    official = session.get(Account, account_id)
-    if official is None:
-        raise NotFound(f"There is no account {account_id}.")
-    if official.kind != AccountKind.OFFICIAL:
-        raise InvalidInput("Roles are held by officials only.", {"account_id": "Not an official's account."})
-    return official
-
-
 def do_grant_role(
     session: Session,
     official: Account,
@@ -180,6 +169,7 @@ def do_grant_role(
     consultation_id: int | None = None,
     granted_by: Account | None = None,
     ends_at: datetime | None = None,
+    reason: str = "",
 ) -> Grant:
     """Record the grant and emit `role.granted`. `granted_by` None means the command line did it."""
     assert official.id is not None
@@ -205,7 +195,52 @@ def do_grant_role(
             agency_id=agency_id,
             consultation_id=consultation_id,
             granted_by_id=grant.granted_by_id,
+            reason=reason,
+            ends_at=as_utc(ends_at).astimezone(UTC).isoformat() if ends_at else None,
         ),
         actor_id=grant.granted_by_id,
+    )
+    return grant
+
+
+def check_revoke_role(session: Session, actor: Account | None, grant_id: int, scope: Target) -> Grant:
+    """Administrators revoke grants within their own scope only; an ended grant stays as it ended.
+
+    `scope` is where the grant reaches, resolved by the caller: for a grant on one consultation,
+    that consultation within its agency (identity does not read consultations). The grant row is
+    locked, so two administrators revoking it at once get one revocation and one 409.
+    """
+    authorize(session, actor, Permission.MANAGE_GRANTS, scope)
+    # Locked and re-read: another transaction may have revoked it since the caller first read it.
+    grant = session.get(Grant, grant_id, with_for_update=True, populate_existing=True)
+    if grant is None:
+        raise NotFound(f"There is no grant {grant_id}.")
+    if grant.revoked_at is not None:
+        raise Conflict("This grant was already revoked.", code="already_revoked")
+    if not grant_is_active(grant):
+        raise Conflict("This grant has already ended.", code="already_ended")
+    return grant
+
+
+def do_revoke_role(session: Session, actor: Account | None, grant: Grant, reason: str) -> Grant:
+    """End the grant now, recording who and when (the row is kept), and emit `role.revoked`."""
+    assert grant.id is not None
+    grant.revoked_at = utcnow()
+    grant.revoked_by_id = actor.id if actor else None
+    session.add(grant)
+    session.flush()
+    emit(
+        session,
+        ROLE_REVOKED,
+        RoleRevoked(
+            grant_id=grant.id,
+            account_id=grant.account_id,
+            role=grant.role,
+            agency_id=grant.agency_id,
+            consultation_id=grant.consultation_id,
+            revoked_by_id=grant.revoked_by_id,
+            reason=reason,
+        ),
+        actor_id=grant.revoked_by_id,
     )
     return grant

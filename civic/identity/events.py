@@ -34,6 +34,26 @@ class RoleGranted(BaseModel):
     agency_id: int | None
     consultation_id: int | None
     granted_by_id: int | None
+    # Why, as the administrator wrote it: the action log's "why" (leadership logs grants from
+    # this event). Empty for grants made from the command line or before reasons were asked.
+    reason: str = ""
+    ends_at: str | None = None  # ISO 8601, UTC; None: until revoked
 
 
 ROLE_GRANTED = event_type("role.granted", RoleGranted, topics=lambda d: [topics.user(d.account_id)])
+
+
+class RoleRevoked(BaseModel):
+    """A grant ended early. The grant row stays (with who revoked it and when): the history of who
+    could do what is never rewritten."""
+
+    grant_id: int
+    account_id: int
+    role: str
+    agency_id: int | None
+    consultation_id: int | None
+    revoked_by_id: int | None
+    reason: str
+
+
+ROLE_REVOKED = event_type("role.revoked", RoleRevoked, topics=lambda d: [topics.user(d.account_id)])

@@ -65,7 +65,9 @@ async def transact(request: Request, work: Callable[[Session, Account | None], T
             with runtime.db.transaction() as session:
                 account = resolve_session(session, runtime.settings, token) if token else None
                 dead = token is not None and account is None
-                request.state.account = account
+                # A detached copy for the templates: a failed `work` rolls the transaction back,
+                # which expires every row it loaded, and the error page still shows who is logged in.
+                request.state.account = Account.model_validate(account.model_dump()) if account else None
                 return work(session, account)
         except Exception:
             if dead and token:

@@ -15,6 +15,7 @@ from civic.participation.schemas import (
     CommentInput,
     CommentOut,
     CommentThread,
+    ConsultationEdit,
     ConsultationInput,
     ConsultationList,
     ConsultationOut,
@@ -184,6 +185,35 @@ def publish_consultation(call: Call) -> ConsultationOut:
 def change_phase(call: Call, data: PhaseChange) -> ConsultationOut:
     return consultation_out(
         consultations.change_phase(call.session, call.account, call.path["consultation_id"], data)
+    )
+
+
+@api.endpoint(
+    "PATCH",
+    "/api/consultations/{consultation_id:int}",
+    summary="Edit a consultation: only the fields sent change (convener)",
+    body=ConsultationEdit,
+    response=ConsultationOut,
+    errors=(404, 409),
+    login=True,
+)
+def edit_consultation(call: Call, data: ConsultationEdit) -> ConsultationOut:
+    return consultation_out(
+        consultations.edit_consultation(call.session, call.account, call.path["consultation_id"], data)
+    )
+
+
+@api.endpoint(
+    "POST",
+    "/api/consultations/{consultation_id:int}/close",
+    summary="Close a consultation: move it to its closed phase (convener)",
+    response=ConsultationOut,
+    errors=(404, 409),
+    login=True,
+)
+def close_consultation(call: Call) -> ConsultationOut:
+    return consultation_out(
+        consultations.close_consultation(call.session, call.account, call.path["consultation_id"])
     )
 
 

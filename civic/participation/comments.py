@@ -38,7 +38,7 @@ from civic.participation.schemas import CommentEdit, CommentInput
 # ---- comments ------------------------------------------------------------------------------
 
 
-def _comment_changed(comment: Comment, proposal: Proposal, consultation: Consultation) -> CommentChanged:
+def comment_changed(comment: Comment, proposal: Proposal, consultation: Consultation) -> CommentChanged:
     assert comment.id is not None and consultation.id is not None
     return CommentChanged(
         comment_id=comment.id,
@@ -101,7 +101,7 @@ def do_post_comment(
             update(Comment).where(col(Comment.id) == parent.id).values(reply_count=Comment.reply_count + 1)
         )
     session.flush()
-    emit(session, COMMENT_POSTED, _comment_changed(comment, proposal, consultation), actor_id=author.id)
+    emit(session, COMMENT_POSTED, comment_changed(comment, proposal, consultation), actor_id=author.id)
     return comment
 
 
@@ -139,7 +139,7 @@ def edit_comment(session: Session, actor: Account | None, comment_id: int, data:
     session.add(comment)
     session.flush()
     emit(
-        session, COMMENT_EDITED, _comment_changed(comment, proposal, consultation), actor_id=comment.author_id
+        session, COMMENT_EDITED, comment_changed(comment, proposal, consultation), actor_id=comment.author_id
     )
     return comment
 
@@ -174,7 +174,7 @@ def delete_comment(session: Session, actor: Account | None, comment_id: int) -> 
     emit(
         session,
         COMMENT_DELETED,
-        _comment_changed(comment, proposal, consultation),
+        comment_changed(comment, proposal, consultation),
         actor_id=comment.author_id,
     )
     return comment

@@ -1,4 +1,4 @@
-"""Consultation lifecycle actions, for conveners: create, edit, publish, move phases.
+"""Consultation lifecycle actions, for conveners: create, edit, publish, move phases, close.
 
 (Leadership builds the convener's console on these; they live here because nothing but
 participation writes participation's tables.)
@@ -13,9 +13,14 @@ from civic.errors import Conflict, NotFound
 from civic.events.envelope import emit
 from civic.identity.authorization import Permission, Target, authorize
 from civic.identity.models import Account, Agency
-from civic.participation.events import CONSULTATION_PHASE_CHANGED, CONSULTATION_PUBLISHED, ConsultationChanged
+from civic.participation.events import (
+    CONSULTATION_EDITED,
+    CONSULTATION_PHASE_CHANGED,
+    CONSULTATION_PUBLISHED,
+    ConsultationChanged,
+)
 from civic.participation.models import Consultation, ConsultationStatus, Phase
-from civic.participation.schemas import ConsultationInput, PhaseChange
+from civic.participation.schemas import ConsultationEdit, ConsultationInput, PhaseChange
 
 
 def consultation_target(consultation: Consultation) -> Target:
@@ -114,3 +119,49 @@ def do_change_phase(
             actor_id=actor.id if actor else None,
         )
     return consultation
+
+
+def check_edit_consultation(
+    session: Session, actor: Account | None, consultation_id: int, data: ConsultationEdit
+) -> Consultation:
+    """A closed consultation is a record of what was asked: reopen it (move its phase) to edit."""
+    consultation = check_manage(session, actor, consultation_id)
+    if consultation.phase == Phase.CLOSED:
+        raise Conflict("This consultation is closed; move it to another phase first to edit it.")
+    return consultation
+
+
+def do_edit_consultation(
+    session: Session, actor: Account | None, consultation: Consultation, data: ConsultationEdit
+) -> Consultation:
+    """Apply the fields sent; emit `consultation.edited` if it is published and something changed
+    (followers of a draft are only its officials, who see the edit on the page)."""
+    changed = False
+    for name, value in data.changes().items():
+        if name == "schedule" and isinstance(value, dict):
+            value = {phase: dict(dates) for phase, dates in value.items()}
+        if getattr(consultation, name) != value:
+            setattr(consultation, name, value)
+            changed = True
+    if not changed:
+        return consultation
+    session.add(consultation)
+    session.flush()
+    if consultation.status == ConsultationStatus.PUBLISHED:
+        emit(session, CONSULTATION_EDITED, _changed(consultation), actor_id=actor.id if actor else None)
+    return consultation
+
+
+def edit_consultation(
+    session: Session, actor: Account | None, consultation_id: int, data: ConsultationEdit
+) -> Consultation:
+    consultation = check_edit_consultation(session, actor, consultation_id, data)
+    return do_edit_consultation(session, actor, consultation, data)
+
+
+def close_consultation(session: Session, actor: Account | None, consultation_id: int) -> Consultation:
+    """Closing is moving to the closed phase: the same event, and a convener can reopen it the same way."""
+    consultation = check_manage(session, actor, consultation_id)
+    if consultation.phase == Phase.CLOSED:
+        raise Conflict("This consultation is already closed.")
+    return do_change_phase(session, actor, consultation, Phase.CLOSED)

@@ -41,6 +41,8 @@ CONSULTATION_PUBLISHED = event_type(
 CONSULTATION_PHASE_CHANGED = event_type(
     "consultation.phase_changed", ConsultationChanged, topics=_consultation_topics
 )
+# A published consultation's text or rules changed (drafts are edited silently: nobody follows them).
+CONSULTATION_EDITED = event_type("consultation.edited", ConsultationChanged, topics=_consultation_topics)
 
 
 class ProposalChanged(BaseModel):
@@ -136,3 +138,42 @@ def _comment_topics(d: CommentChanged) -> list[str]:
 COMMENT_POSTED = event_type("comment.posted", CommentChanged, topics=_comment_topics)
 COMMENT_EDITED = event_type("comment.edited", CommentChanged, topics=_comment_topics)
 COMMENT_DELETED = event_type("comment.deleted", CommentChanged, topics=_comment_topics)
+
+
+# ---- moderation and official answers (written here, decided by leadership) -----------------
+#
+# The reason a moderator gives is not in these payloads: leadership's `moderation.decided` carries
+# it to the author and the moderators only. These tell every module what changed.
+
+PROPOSAL_APPROVED = event_type("proposal.approved", ProposalChanged, topics=_proposal_topics)
+PROPOSAL_REJECTED = event_type("proposal.rejected", ProposalChanged, topics=_proposal_topics)
+PROPOSAL_HIDDEN = event_type("proposal.hidden", ProposalChanged, topics=_proposal_topics)
+PROPOSAL_RESTORED = event_type("proposal.restored", ProposalChanged, topics=_proposal_topics)
+
+COMMENT_HIDDEN = event_type("comment.hidden", CommentChanged, topics=_comment_topics)
+COMMENT_RESTORED = event_type("comment.restored", CommentChanged, topics=_comment_topics)
+
+
+class ProposalAnswered(BaseModel):
+    answer_id: int
+    proposal_id: int
+    consultation_id: int
+    agency_id: int
+    author_id: int
+    title: str
+    answer: str  # the new AnswerStatus
+    previous_answer: str | None
+    official_id: int
+    first: bool  # the proposal's first answer
+
+
+PROPOSAL_ANSWERED = event_type(
+    "proposal.answered",
+    ProposalAnswered,
+    topics=lambda d: [
+        topics.proposal(d.proposal_id),
+        topics.consultation(d.consultation_id),
+        topics.user(d.author_id),
+        topics.agency_dashboard(d.agency_id),
+    ],
+)

@@ -86,6 +86,41 @@ class Proposal(SQLModel, table=True):
     edited_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     withdrawn_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     threshold_reached_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    # The officials' current answer (AnswerStatus), kept in step with the latest ProposalAnswer row.
+    answer_status: str | None = Field(default=None, max_length=20)
+    first_answered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    # Why moderation last hid or rejected it: its author is shown this.
+    moderation_reason: str | None = Field(default=None, max_length=1000)
+
+
+class AnswerStatus(StrEnum):
+    UNDER_REVIEW = "under_review"
+    ACCEPTED = "accepted"
+    PARTIALLY_ACCEPTED = "partially_accepted"
+    REJECTED = "rejected"
+    IMPLEMENTED = "implemented"
+
+
+class ProposalAnswer(SQLModel, table=True):
+    """One official answer or status change, kept forever: the proposal's answer history.
+
+    Signed with the official's name, role and agency as they were when answering, so a later
+    rename or transfer does not rewrite what citizens were told.
+    """
+
+    __tablename__ = "proposal_answer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    proposal_id: int = Field(foreign_key="proposal.id", index=True)
+    status: str = Field(max_length=20)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    text_html: str = Field(sa_column=Column(Text, nullable=False))
+    official_id: int = Field(foreign_key="account.id", index=True)
+    official_name: str = Field(max_length=80)
+    official_role: str = Field(max_length=20)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    agency_name: str = Field(max_length=200)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class Support(SQLModel, table=True):
@@ -118,3 +153,5 @@ class Comment(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     edited_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     deleted_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    # Why moderation hid it: its author is shown this.
+    moderation_reason: str | None = Field(default=None, max_length=1000)

@@ -12,6 +12,7 @@ from civic.clock import utcnow
 from civic.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from civic.events.envelope import emit
 from civic.identity.models import Account
+from civic.identity.standing import privileges, standing_level
 from civic.participation.consultations import get_consultation
 from civic.participation.events import (
     PROPOSAL_EDITED,
@@ -78,7 +79,7 @@ def _visible(
     return actor, proposal, consultation
 
 
-def _proposal_changed(proposal: Proposal, consultation: Consultation) -> ProposalChanged:
+def proposal_changed(proposal: Proposal, consultation: Consultation) -> ProposalChanged:
     assert proposal.id is not None
     return ProposalChanged(
         proposal_id=proposal.id,
@@ -117,7 +118,13 @@ def do_submit_proposal(
 ) -> Proposal:
     """Create the proposal (pending under pre-moderation) and emit `proposal.submitted`."""
     assert author.id is not None and consultation.id is not None
-    pending = consultation.moderation == Moderation.PRE
+    # A citizen whose level earned it skips pre-moderation (engagement computes the level).
+    pending = (
+        consultation.moderation == Moderation.PRE
+        and not privileges(
+            standing_level(session, author.id)  # type: ignore[arg-type]
+        ).skips_pre_moderation
+    )
     proposal = Proposal(
         consultation_id=consultation.id,
         author_id=author.id,
@@ -131,7 +138,7 @@ def do_submit_proposal(
     )
     session.add(proposal)
     session.flush()
-    emit(session, PROPOSAL_SUBMITTED, _proposal_changed(proposal, consultation), actor_id=author.id)
+    emit(session, PROPOSAL_SUBMITTED, proposal_changed(proposal, consultation), actor_id=author.id)
     return proposal
 
 
@@ -180,7 +187,7 @@ def do_edit_proposal(
     proposal.edited_at = utcnow()
     session.add(proposal)
     session.flush()
-    emit(session, PROPOSAL_EDITED, _proposal_changed(proposal, consultation), actor_id=actor.id)
+    emit(session, PROPOSAL_EDITED, proposal_changed(proposal, consultation), actor_id=actor.id)
     return proposal
 
 
@@ -197,7 +204,7 @@ def withdraw_proposal(session: Session, actor: Account | None, proposal_id: int)
     proposal.withdrawn_at = utcnow()
     session.add(proposal)
     session.flush()
-    emit(session, PROPOSAL_WITHDRAWN, _proposal_changed(proposal, consultation), actor_id=proposal.author_id)
+    emit(session, PROPOSAL_WITHDRAWN, proposal_changed(proposal, consultation), actor_id=proposal.author_id)
     return proposal
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import BigInteger, ColumnElement, cast, func, literal, or_
@@ -19,6 +20,7 @@ from civic.participation.models import (
     Consultation,
     ConsultationStatus,
     Proposal,
+    ProposalAnswer,
     ProposalStatus,
     Support,
 )
@@ -283,4 +285,45 @@ def open_data_rows(session: Session, consultation: Consultation) -> list[dict[st
             "submitted_at": as_utc(p.created_at).isoformat(),
         }
         for p, name in rows
+    ]
+
+
+def answer_history(session: Session, proposal_id: int) -> list[ProposalAnswer]:
+    """Every official answer and status change of a proposal, oldest first: the public record of
+    what officials said and when, each signed as it was when given."""
+    return list(
+        session.exec(
+            select(ProposalAnswer)
+            .where(ProposalAnswer.proposal_id == proposal_id)
+            .order_by(col(ProposalAnswer.created_at), col(ProposalAnswer.id))
+        ).all()
+    )
+
+
+@dataclass
+class HiddenComment:
+    id: int
+    body_html: str
+    reason: str | None
+    created_at: datetime
+
+
+def own_hidden_comments(session: Session, viewer: Account | None, proposal_id: int) -> list[HiddenComment]:
+    """The viewer's own comments on the proposal that moderators hid, with the reason they gave:
+    the thread shows everyone else a tombstone (or nothing), but the author is told why."""
+    if viewer is None or viewer.id is None:
+        return []
+    rows = session.exec(
+        select(Comment)
+        .where(
+            Comment.proposal_id == proposal_id,
+            Comment.author_id == viewer.id,
+            Comment.status == CommentStatus.HIDDEN,
+        )
+        .order_by(col(Comment.created_at), col(Comment.id))
+    ).all()
+    return [
+        HiddenComment(id=c.id, body_html=c.body_html, reason=c.moderation_reason, created_at=c.created_at)
+        for c in rows
+        if c.id is not None
     ]

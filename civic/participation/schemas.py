@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from civic.clock import UTCDateTime
 from civic.identity.schemas import Line, MultiLine
@@ -37,6 +37,53 @@ class ConsultationInput(_Input):
     allow_foreign_residents: bool = True
     moderation: Literal["pre", "post"] = "post"
     support_threshold: int = Field(default=100, ge=1, le=10_000_000)
+
+
+class ConsultationEdit(_Input):
+    """A convener's edit: only the fields sent change (a PATCH). The agency cannot change: a
+    consultation moving to another agency would move it out of its officials' reach."""
+
+    title: Line | None = Field(default=None, min_length=5, max_length=200)
+    summary: MultiLine | None = Field(default=None, min_length=10, max_length=500)
+    body: MultiLine | None = Field(default=None, min_length=1, max_length=20_000)
+    district: Line | None = Field(default=None, max_length=80)
+    cover_url: str | None = Field(default=None, max_length=300, pattern=r"^/static/[\w./-]+$")
+    cover_alt: Line | None = Field(default=None, max_length=200)
+    language: Literal["en", "az"] | None = None
+    categories: list[Annotated[Line, Field(min_length=1, max_length=80)]] | None = Field(
+        default=None, max_length=30
+    )
+    schedule: dict[PhaseName, dict[Literal["starts", "ends"], str]] | None = None
+    min_verification: LevelName | None = None
+    allow_organisations: bool | None = None
+    allow_foreign_residents: bool | None = None
+    moderation: Literal["pre", "post"] | None = None
+    support_threshold: int | None = Field(default=None, ge=1, le=10_000_000)
+
+    @field_validator(
+        "title",
+        "summary",
+        "body",
+        "cover_alt",
+        "language",
+        "categories",
+        "schedule",
+        "min_verification",
+        "allow_organisations",
+        "allow_foreign_residents",
+        "moderation",
+        "support_threshold",
+    )
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Runs only for fields that were sent: null clears `district` and `cover_url`, nothing else.
+        if value is None:
+            raise ValueError("This field cannot be empty; leave it out to keep it as it is.")
+        return value
+
+    def changes(self) -> dict[str, object]:
+        """The fields sent, as the consultation stores them."""
+        return self.model_dump(include=set(self.model_fields_set))
 
 
 class PhaseChange(_Input):

@@ -50,9 +50,16 @@ def _line_of(text: str, fragment: str) -> int:
 def test_the_packaged_rules_load_and_weigh_outcomes_most():
     rules = load_rules()
     by_name = {r.name: r for r in rules.rules}
-    assert by_name["threshold_reached"].points > max(
-        r.points for r in rules.rules if r.name != "threshold_reached"
+    outcomes = (
+        "threshold_reached",
+        "proposal_accepted",
+        "proposal_partially_accepted",
+        "proposal_implemented",
     )
+    assert min(by_name[n].points for n in outcomes) > max(
+        r.points for r in rules.rules if r.name not in outcomes
+    ), "an outcome outweighs any act of taking part"
+    assert by_name["proposal_implemented"].points > by_name["proposal_accepted"].points
     taking_part = ("proposal_submitted", "proposal_supported", "comment_posted")
     assert all(by_name[n].daily_cap is not None for n in taking_part), "taking part is capped daily"
     assert by_name["proposal_supported"].not_own_content
@@ -60,7 +67,10 @@ def test_the_packaged_rules_load_and_weigh_outcomes_most():
         "proposal.unsupported",
         "proposal.withdrawn",
         "comment.deleted",
-    }
+        "proposal.hidden",
+        "proposal.rejected",
+        "comment.hidden",
+    }, "content removed by its author or by moderation gives back what it earned"
     assert [h.name for h in engagement_handlers(rules)] == [HANDLER_NAME]
 
 
@@ -80,8 +90,8 @@ def test_a_good_file_parses_with_the_lines_of_its_rules():
 MISTAKES = [
     (
         'event = "proposal.submitted"',
-        'event = "proposal.answered"',
-        "unknown event type 'proposal.answered'",
+        'event = "proposal.teleported"',
+        "unknown event type 'proposal.teleported'",
         None,
     ),
     ("daily_cap = 10", "daily_cap = -1", "'daily_cap' must be a whole number ≥ 0", None),

@@ -289,6 +289,20 @@ def test_a_premoderated_proposal_waits_unseen_by_others(runtime, world, browser,
     assert event["topics"] == [f"user:{world.leyla.id}", f"moderation:agency:{world.agency.id}"]
 
 
+def test_a_citizen_whose_level_skips_pre_moderation_is_published_at_once(
+    runtime, world, browser, premoderated
+):
+    from civic.identity.standing import MAX_LEVEL, do_set_standing, privileges
+
+    level = min(n for n in range(MAX_LEVEL + 1) if privileges(n).skips_pre_moderation)
+    with runtime.db.transaction() as s:
+        do_set_standing(s, world.leyla.id, level - 1, "test")
+        do_set_standing(s, world.kamal.id, level, "test")
+
+    assert submit(browser(world.leyla), premoderated.id).json()["status"] == "pending"
+    assert submit(browser(world.kamal), premoderated.id).json()["status"] == "published"
+
+
 def test_others_acting_on_a_pending_proposal_find_nothing_there(runtime, world, browser, premoderated):
     with runtime.db.transaction() as s:
         pid = make_proposal(s, world.leyla, premoderated).id

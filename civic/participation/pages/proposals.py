@@ -13,14 +13,17 @@ from civic.errors import CivicError, Conflict, Forbidden, NotAuthenticated, NotF
 from civic.http.api import validate
 from civic.http.errors import error_headers
 from civic.http.forms import form_data, form_failure
-from civic.identity.models import Account
+from civic.identity.authorization import Permission, is_allowed
+from civic.identity.models import E_CITIZEN_KINDS, Account
 from civic.identity.web import transact
 from civic.participation import actions, queries, rules
+from civic.participation.consultations import consultation_target
 from civic.participation.models import (
     CommentStatus,
     Consultation,
     ConsultationStatus,
     Phase,
+    Proposal,
     ProposalStatus,
 )
 from civic.participation.pages.common import (
@@ -226,7 +229,10 @@ def _proposal_context(
     proposal, consultation = queries.proposal_detail(session, account, proposal_id)
     thread = queries.comment_thread(session, proposal_id, sort)  # type: ignore[arg-type]
     is_author = account is not None and account.id == proposal.author_id
+    row = session.get(Proposal, proposal_id)  # already loaded: the officials' answer and moderation fields
+    assert row is not None
     return {
+        **_official_context(session, account, consultation, row, is_author),
         "proposal": proposal,
         "consultation": consultation,
         "comments": thread,
@@ -241,6 +247,29 @@ def _proposal_context(
         # Deleting one's comment is always allowed; editing it only while comments are taken.
         "comments_editable": _comment_edit_refusal(consultation) is None,
         "threshold": consultation.support_threshold,
+    }
+
+
+def _official_context(
+    session: Session, account: Account | None, consultation: Consultation, row: Proposal, is_author: bool
+) -> dict[str, Any]:
+    """What officials said about the proposal, and what the viewer may do about it beyond taking
+    part: report it (e-citizens), moderate it (the agency's moderators), answer it (responders).
+    The links lead to leadership's pages, which check the same grants again when acting."""
+    assert row.id is not None
+    target = consultation_target(consultation)
+    public = row.status in queries.PUBLIC_STATUSES
+    return {
+        "answers": queries.answer_history(session, row.id) if public else [],
+        "answer_status": row.answer_status,
+        # Only the author (and the moderators, who decided it) is told why it is not public.
+        "moderation_reason": row.moderation_reason
+        if row.status in (ProposalStatus.HIDDEN, ProposalStatus.REJECTED)
+        else None,
+        "own_hidden_comments": {c.id: c for c in queries.own_hidden_comments(session, account, row.id)},
+        "can_report": account is not None and account.kind in E_CITIZEN_KINDS,
+        "can_moderate": is_allowed(session, account, Permission.MODERATE, target),
+        "can_answer": public and is_allowed(session, account, Permission.ANSWER_PROPOSALS, target),
     }
 
 

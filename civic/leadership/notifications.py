@@ -1,0 +1,262 @@
+"""Each account's inbox: what officials decided about what one wrote or supported.
+
+A notification is written by a handler from an event, once per (event, account): the unique
+constraint and `INSERT … ON CONFLICT DO NOTHING` make a replayed event, a job run twice or two
+racing deliveries notify once. Every new notification emits `notification.created` on the
+account's own topic, so an open page can show it at once; the event carries no body (a title and
+a link), and only its addressee may follow that topic.
+
+What each event says to whom is decided here too (`notify_*`), so the handler stays wiring.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from civic.clock import utcnow
+from civic.errors import NotAuthenticated
+from civic.events.envelope import Envelope, emit
+from civic.identity.models import Account
+from civic.leadership.events import (
+    MODERATION_APPEAL_DECIDED,
+    MODERATION_AUTO_HIDDEN,
+    MODERATION_DECIDED,
+    NOTIFICATION_CREATED,
+    NotificationCreated,
+)
+from civic.leadership.models import ModerationCase, Notification
+from civic.participation.events import PROPOSAL_ANSWERED
+from civic.participation.models import Comment, ProposalAnswer, Support
+
+PER_PAGE = 20
+TITLE_MAX = 300
+
+
+@dataclass
+class InboxPage:
+    items: list[Notification]
+    total: int
+    unread: int
+    page: int
+    pages: int
+
+
+def do_notify(
+    session: Session,
+    account_id: int,
+    event_id: str,
+    kind: str,
+    title: str,
+    body: str,
+    url: str,
+) -> Notification | None:
+    """Put one message in one inbox for one event; None if this event already notified them."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    if len(title) > TITLE_MAX:
+        title = title[: TITLE_MAX - 1] + "…"
+    # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT DO NOTHING.
+    inserted = session.execute(
+        insert(Notification)
+        .values(
+            account_id=account_id,
+            event_id=event_id,
+            kind=kind,
+            title=title,
+            body=body,
+            url=url[:300],
+            created_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["event_id", "account_id"])
+        .returning(Notification.id)
+    ).first()
+    if inserted is None:
+        return None
+    notification = session.get(Notification, inserted[0])
+    assert notification is not None and notification.id is not None
+    emit(
+        session,
+        NOTIFICATION_CREATED,
+        NotificationCreated(
+            notification_id=notification.id,
+            account_id=account_id,
+            kind=kind,
+            title=notification.title,
+            url=notification.url,
+        ),
+        actor_id=None,
+    )
+    return notification
+
+
+# ---- reading and marking --------------------------------------------------------------------
+
+
+def _me(actor: Account | None) -> int:
+    if actor is None or actor.id is None:
+        raise NotAuthenticated("Log in to read your notifications.")
+    return actor.id
+
+
+def unread_count(session: Session, account_id: int) -> int:
+    query = select(func.count()).where(
+        Notification.account_id == account_id, col(Notification.read_at).is_(None)
+    )
+    return int(session.exec(query).one())
+
+
+def inbox(session: Session, actor: Account | None, *, page: int = 1, unread_only: bool = False) -> InboxPage:
+    """The actor's notifications, newest first, a page at a time (a page past the end is the last)."""
+    account_id = _me(actor)
+    where = [Notification.account_id == account_id]
+    if unread_only:
+        where.append(col(Notification.read_at).is_(None))
+    total = int(session.exec(select(func.count()).select_from(Notification).where(*where)).one())
+    pages = max(1, math.ceil(total / PER_PAGE))
+    page = min(max(1, page), pages)
+    items = session.exec(
+        select(Notification)
+        .where(*where)
+        .order_by(col(Notification.created_at).desc(), col(Notification.id).desc())
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+    ).all()
+    return InboxPage(
+        items=list(items), total=total, unread=unread_count(session, account_id), page=page, pages=pages
+    )
+
+
+def mark_read(session: Session, actor: Account | None, notification_ids: list[int] | None) -> int:
+    """Mark the actor's notifications read (None: all of them); returns how many changed.
+
+    Ids of other accounts' notifications are ignored, not refused: saying "not yours" would confirm
+    that the id exists.
+    """
+    account_id = _me(actor)
+    query = update(Notification).where(
+        col(Notification.account_id) == account_id, col(Notification.read_at).is_(None)
+    )
+    if notification_ids is not None:
+        if not notification_ids:
+            return 0
+        query = query.where(col(Notification.id).in_(notification_ids))
+    # The ORM's default synchronisation updates any of these already loaded in the session.
+    result = session.execute(query.values(read_at=utcnow()))
+    return max(int(result.rowcount or 0), 0)  # type: ignore[attr-defined]
+
+
+# ---- what each event tells whom -------------------------------------------------------------
+
+ANSWER_WORDS = {
+    "under_review": "under review",
+    "accepted": "accepted",
+    "partially_accepted": "partially accepted",
+    "rejected": "rejected",
+    "implemented": "implemented",
+}
+
+
+def proposal_url(proposal_id: int) -> str:
+    return f"/proposals/{proposal_id}"
+
+
+def item_url(session: Session, item_kind: str, item_id: int) -> str:
+    """Where the author reads about an item: a proposal's page; for a comment, its proposal's page."""
+    if item_kind == "comment":
+        comment = session.get(Comment, item_id)
+        if comment is None:
+            return ""
+        return f"{proposal_url(comment.proposal_id)}#comment-{item_id}"
+    return proposal_url(item_id)
+
+
+def notify_answer(session: Session, event: Envelope) -> int:
+    """The author and every current supporter hear of the answer and of every later change; the
+    official who answered is not told of their own answer. Returns how many were notified."""
+    data = event.payload(PROPOSAL_ANSWERED)
+    answer = session.get(ProposalAnswer, data.answer_id)
+    status = ANSWER_WORDS.get(data.answer, data.answer)
+    signed = f"{answer.official_name}, {answer.agency_name}" if answer else ""
+    body = f"{answer.text}\n\n— {signed}" if answer else ""
+    supporters = session.exec(
+        select(Support.account_id).where(Support.proposal_id == data.proposal_id).order_by(col(Support.id))
+    ).all()
+    recipients = [a for a in dict.fromkeys([data.author_id, *supporters]) if a != data.official_id]
+    changed = not data.first and data.previous_answer is not None
+    count = 0
+    for account_id in recipients:
+        whose = "Your proposal" if account_id == data.author_id else "The proposal you support"
+        subject = f'{whose} "{data.title}"'
+        if changed:
+            before = ANSWER_WORDS.get(data.previous_answer or "", data.previous_answer)
+            if data.previous_answer == data.answer:
+                title = f"{subject}: the official answer was updated ({status})"
+            else:
+                title = f"{subject}: status changed from {before} to {status}"
+        else:
+            title = f"{subject} was answered: {status}"
+        if do_notify(
+            session, account_id, event.id, "proposal.answered", title, body, proposal_url(data.proposal_id)
+        ):
+            count += 1
+    return count
+
+
+_DECIDED = {
+    "approve": "was approved and is now public",
+    "reject": "was not accepted",
+    "hide": "was hidden by a moderator",
+    "restore": "was restored",
+    "keep": "was reviewed and restored",
+}
+
+
+def _case_title(session: Session, case_id: int, item_kind: str) -> str:
+    case = session.get(ModerationCase, case_id)
+    noun = "comment" if item_kind == "comment" else "proposal"
+    return f'Your {noun} "{case.title}"' if case and case.title else f"Your {noun}"
+
+
+def notify_moderation_decided(session: Session, event: Envelope) -> Notification | None:
+    """The author learns the decision and the moderator's reason. Reports dismissed on an item
+    that stayed visible ("keep" on a case that did not hide it) tell the author nothing: nothing
+    happened to what they wrote."""
+    data = event.payload(MODERATION_DECIDED)
+    decision = data.decision or ""
+    if decision == "keep":
+        case = session.get(ModerationCase, data.case_id)
+        if case is None or not case.auto_hidden:
+            return None
+    what = _DECIDED.get(decision, f"was moderated ({decision})")
+    title = f"{_case_title(session, data.case_id, data.item_kind)} {what}"
+    body = f"The moderator's reason: {data.reason}" if data.reason else ""
+    url = item_url(session, data.item_kind, data.item_id)
+    return do_notify(session, data.author_id, event.id, "moderation.decided", title, body, url)
+
+
+def notify_auto_hidden(session: Session, event: Envelope) -> Notification | None:
+    data = event.payload(MODERATION_AUTO_HIDDEN)
+    title = f"{_case_title(session, data.case_id, data.item_kind)} was hidden after reports"
+    body = data.reason or "Hidden automatically after reports; a moderator will review it."
+    url = item_url(session, data.item_kind, data.item_id)
+    return do_notify(session, data.author_id, event.id, "moderation.auto_hidden", title, body, url)
+
+
+_APPEAL = {
+    "upheld": "Your appeal was decided: the decision stands",
+    "overturned": "Your appeal was decided: the decision was reversed",
+}
+
+
+def notify_appeal_decided(session: Session, event: Envelope) -> Notification | None:
+    data = event.payload(MODERATION_APPEAL_DECIDED)
+    title = _APPEAL.get(data.state, f"Your appeal was decided ({data.state})")
+    body = f"The moderator's reason: {data.reason}" if data.reason else ""
+    case = session.get(ModerationCase, data.case_id)
+    url = item_url(session, case.item_kind, case.item_id) if case else ""
+    return do_notify(session, data.appellant_id, event.id, "moderation.appeal_decided", title, body, url)
