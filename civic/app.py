@@ -30,6 +30,7 @@ from civic.realtime.config import HubConfig
 from civic.realtime.hub import Hub
 from civic.runtime import Runtime, build_runtime
 from civic.settings import Settings, load_settings
+from civic.trust import routes as trust_routes
 
 
 def api_operations() -> list[Operation]:
@@ -38,6 +39,7 @@ def api_operations() -> list[Operation]:
         *participation_routes.api.operations,
         *leadership_routes.api.operations,
         *leadership_console.api.operations,
+        *trust_routes.api.operations,
     ]
 
 
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         *participation_routes.routes(),
         *leadership_routes.routes(),
         *leadership_console.routes(),
+        *trust_routes.routes(),
         *realtime_endpoint.routes(),
         *engagement_pages.routes(),
     ]

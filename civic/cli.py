@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from civic.settings import ConfigurationError, Mode, Settings, load_settings
+
+log = logging.getLogger("civic.cli")
 
 if TYPE_CHECKING:
     from civic.demo import DemoReport
@@ -214,8 +217,12 @@ def serve(host: str | None, port: int | None, workers: int | None) -> None:
 @main.command(short_help="Relay events and run handler jobs.")
 @click.option("--burst", is_flag=True, help="Relay and run everything that is due now, then exit.")
 def worker(burst: bool) -> None:
-    """Relay outbox events to the bus and run event handlers as jobs (RQ in production)."""
+    """Relay outbox events to the bus and run event handlers as jobs (RQ in production); expire
+    consents and sign ledger tree heads every CIVIC_LEDGER_HEAD_INTERVAL_SECONDS."""
+    import threading
+
     from civic.runtime import set_worker_runtime
+    from civic.trust import housekeeping
 
     settings = _settings()
     _ready(settings)
@@ -224,6 +231,7 @@ def worker(burst: bool) -> None:
     _configure_logging(settings)
     runtime = _build_runtime(settings)
     set_worker_runtime(runtime)
+    stop_housekeeping = threading.Event()
     try:
         if settings.mode is Mode.EMBEDDED:
             click.echo(
@@ -233,6 +241,7 @@ def worker(burst: bool) -> None:
                 click.echo(f"Relayed {runtime.relay.drain()} events.")
                 return
             runtime.start_relay()
+            housekeeping.start(runtime.db, settings, stop_housekeeping)
             click.echo("Relaying; Ctrl+C to stop.")
             _wait_forever()
             return
@@ -245,11 +254,31 @@ def worker(burst: bool) -> None:
             click.echo(f"Relayed {relayed} events; ran the queued jobs.")
             return
         runtime.start_relay()
+        housekeeping.start(runtime.db, settings, stop_housekeeping)
         click.echo(f"Worker: relaying the outbox and running jobs from RQ queue {settings.rq_queue!r}.")
-        SimpleWorker([queue], connection=queue.connection).work(with_scheduler=False)
+        _work_through_redis_outages(lambda: SimpleWorker([queue], connection=queue.connection))
     finally:
+        stop_housekeeping.set()
         set_worker_runtime(None)
         runtime.close()
+
+
+def _work_through_redis_outages(make_worker: Callable[[], Any]) -> None:
+    """Run RQ until stopped. RQ survives a lost Redis connection only while it waits for a job; a
+    connection lost during its own bookkeeping ends `work()` with an error. The database, not the
+    queue, holds the work to do (the relay re-sends what was lost), so start again after a pause
+    instead of leaving the process dead until a supervisor notices."""
+    import time
+
+    import redis
+
+    while True:
+        try:
+            make_worker().work(with_scheduler=False)
+            return
+        except redis.exceptions.ConnectionError as exc:
+            log.warning("Lost Redis while running jobs (%s); starting again in 2 s.", exc)
+            time.sleep(2)
 
 
 def _wait_forever() -> None:
@@ -407,6 +436,241 @@ def leaderboards_rebuild() -> None:
         runtime.close()
     where = "SQL and Redis" if redis_boards is not None else "SQL (embedded mode)"
     click.echo(f"Done: {kept} leaderboard scores rebuilt from the ledger in {where}.")
+
+
+@main.group(short_help="Notifications: the e-mail digest.")
+def notifications() -> None:
+    """Citizens' notifications beyond the site: the e-mail digest."""
+
+
+@notifications.command("send-digest", short_help="Mail each account its unread notifications.")
+def notifications_send_digest() -> None:
+    """Mail every account its unread notifications since its last digest (those it switched off
+    in its preferences left out). Through SMTP when CIVIC_SMTP_URL is set; otherwise each mail is
+    written as an .eml file under var/mail/. Safe to run again: nothing is mailed twice."""
+    from civic.leadership.digest import mailer_for, send_digests
+
+    settings = _settings()
+    try:
+        mailer = mailer_for(settings)
+    except ValueError as exc:
+        raise click.ClickException(f"{exc} (CIVIC_SMTP_URL)") from exc
+    runtime = _build_runtime(settings)
+    try:
+        report = send_digests(runtime.db, settings, mailer=mailer)
+    finally:
+        runtime.close()
+    where = (
+        "through SMTP" if getattr(settings, "smtp_url", "") else f"as files in {settings.var_dir / 'mail'}"
+    )
+    click.echo(f"Done: {report.accounts} digests with {report.notifications} notifications sent {where}.")
+    if report.failures:
+        for failure in report.failures:
+            click.echo(f"Failed: {failure}", err=True)
+        raise click.ClickException(
+            f"{len(report.failures)} digests could not be sent; run again to retry them."
+        )
+
+
+# ---- consent ledger ----------------------------------------------------------------------------
+
+
+@main.group(short_help="The consent ledger: tree heads, proofs, verification.")
+def ledger() -> None:
+    """The tamper-evident consent ledger (RFC 9162 Merkle tree, Ed25519-signed tree heads).
+
+    Hashes are base64 (standard alphabet) in every JSON this group prints.
+    """
+
+
+def _ledger_signer(settings: Settings):  # type: ignore[no-untyped-def]
+    from civic.trust.treeheads import load_signer
+
+    try:
+        return load_signer(settings)
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+class _LedgerReader:
+    """A session that only reads, without the write lock embedded SQLite's transactions take: a long
+    verify must not hold up appends (every query is bounded by the size read first)."""
+
+    def __init__(self, settings: Settings) -> None:
+        from sqlalchemy import create_engine
+        from sqlmodel import Session
+
+        _database_ready(settings)
+        self.engine = create_engine(settings.effective_database_url)
+        self.session = Session(self.engine)
+
+    def __enter__(self):  # type: ignore[no-untyped-def]
+        return self.session
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.session.close()
+        self.engine.dispose()
+
+
+def _ledger_call(action):  # type: ignore[no-untyped-def]
+    """Run a ledger read; bad numbers (InvalidInput) and a broken ledger become one clear line."""
+    from civic.errors import InvalidInput
+    from civic.trust.ledger import LedgerCorrupt
+
+    try:
+        return action()
+    except InvalidInput as exc:
+        raise click.ClickException(f"{exc}") from exc
+    except LedgerCorrupt as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _echo_json(value: object) -> None:
+    import json
+
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _b64(value: bytes) -> str:
+    import base64
+
+    return base64.b64encode(value).decode()
+
+
+@ledger.command("verify", short_help="Recompute the ledger and check every signed tree head.")
+def ledger_verify() -> None:
+    """Recompute every leaf from the stored entries and records, every stored subtree hash and the
+    root at every signed tree head, and check each head's signature with the ledger's key. Exits
+    non-zero naming the first entry altered, removed or reordered."""
+    from civic.trust.ledger import tree_size
+    from civic.trust.ledger_audit import audit
+
+    settings = _settings()
+    public_key = _ledger_signer(settings).public_key()
+    with _LedgerReader(settings) as session:
+        size = tree_size(session)
+        with click.progressbar(length=size, label="Verifying the ledger", file=sys.stderr) as bar:
+            report = audit(session, public_key, progress=bar.update)
+    problems = report.sorted_problems()
+    if problems:
+        for problem in problems:
+            click.echo(f"  {problem.message}", err=True)
+        raise click.ClickException(
+            f"The ledger fails verification ({len(problems)} problems): {problems[0].message}. "
+            "Restore the ledger tables from a backup taken before that and find out who wrote to them."
+        )
+    click.echo(
+        f"OK: {report.size} entries recomputed, {report.heads} signed tree heads match "
+        f"({report.erased} records erased on request, their entries intact)."
+    )
+
+
+@ledger.command("head", short_help="Print the current signed tree head (JSON).")
+def ledger_head() -> None:
+    """Print the latest signed tree head as JSON, signing a new one first if entries were appended
+    since."""
+    from civic.db import Database
+    from civic.trust.treeheads import sign_tree_head
+
+    settings = _settings()
+    signer = _ledger_signer(settings)
+    _database_ready(settings)
+    database = Database(settings.effective_database_url, pool_size=1)
+    try:
+        with database.transaction() as session:
+            head = sign_tree_head(session, signer)
+    finally:
+        database.dispose()
+    _echo_json(head.to_json())
+
+
+@ledger.command("proof", short_help="Print an inclusion proof for one entry (JSON).")
+@click.option("--index", required=True, type=click.IntRange(min=0), help="The entry's 0-based index.")
+@click.option("--size", type=click.IntRange(min=1), help="Tree size (default: the latest signed head's).")
+def ledger_proof(index: int, size: int | None) -> None:
+    """RFC 9162 inclusion proof of entry INDEX in the tree of the first SIZE entries; without --size,
+    in the latest signed tree head's tree (printed alongside) when it holds the entry."""
+    from civic.trust import ledger as trust_ledger
+    from civic.trust.treeheads import latest_tree_head
+
+    settings = _settings()
+    with _LedgerReader(settings) as session:
+        head = latest_tree_head(session)
+        if size is None:
+            size = head.size if head is not None and index < head.size else trust_ledger.tree_size(session)
+        proof = _ledger_call(lambda: trust_ledger.inclusion_proof(session, index, size))
+        out: dict[str, object] = {
+            "index": index,
+            "size": size,
+            "leaf_hash": _b64(trust_ledger.fetch_nodes(session, [(0, index)])[(0, index)]),
+            "root": _b64(trust_ledger.root(session, size)),
+            "inclusion_proof": [_b64(h) for h in proof],
+        }
+        if head is not None and head.size == size:
+            out["tree_head"] = head.to_json()
+    _echo_json(out)
+
+
+@ledger.command("consistency", short_help="Print a consistency proof between two tree sizes (JSON).")
+@click.option("--old", "old", required=True, type=click.IntRange(min=1), help="The older tree size.")
+@click.option("--new", "new", required=True, type=click.IntRange(min=1), help="The newer tree size.")
+def ledger_consistency(old: int, new: int) -> None:
+    """RFC 9162 consistency proof that the tree of NEW entries extends the tree of OLD entries."""
+    from civic.trust import ledger as trust_ledger
+
+    settings = _settings()
+    with _LedgerReader(settings) as session:
+        proof = _ledger_call(lambda: trust_ledger.consistency_proof(session, old, new))
+        out = {
+            "old": old,
+            "new": new,
+            "old_root": _b64(trust_ledger.root(session, old)),
+            "new_root": _b64(trust_ledger.root(session, new)),
+            "consistency_proof": [_b64(h) for h in proof],
+        }
+    _echo_json(out)
+
+
+@ledger.command("check-receipt", short_help="Check a consent receipt offline (no database).")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--public-key", default=None, help="Also require this ledger public key (base64, 32 bytes).")
+def ledger_check_receipt(file: str, public_key: str | None) -> None:
+    """Check FILE, a consent receipt (JSON): its record hashes to its ledger entry, the inclusion
+    proof leads to the signed tree head's root, and the head's Ed25519 signature holds."""
+    import base64
+    import binascii
+    import json
+    from pathlib import Path
+
+    from civic.trust.receipts_verify import check_receipt
+
+    try:
+        receipt = json.loads(Path(file).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise click.ClickException(
+            f"Cannot read {file}: {exc.strerror}. Give the path of a receipt file."
+        ) from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise click.ClickException(f"{file} is not JSON ({exc}); give the receipt as downloaded.") from exc
+    key = None
+    if public_key is not None:
+        try:
+            key = base64.b64decode(public_key, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise click.ClickException(
+                "--public-key is not base64; copy it from `civic ledger head`."
+            ) from exc
+    problems = check_receipt(receipt, key) if isinstance(receipt, dict) else ["the file is not a JSON object"]
+    if problems:
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+        raise click.ClickException(f"The receipt does not hold: {problems[0]}.")
+    evidence = receipt["ledger"]
+    head = evidence["tree_head"]
+    click.echo(
+        f"The receipt holds: ledger entry {evidence['index']} ({evidence['kind']}, {evidence['time']}) is in "
+        f"the tree of {head['size']} entries signed at {head['time']} by key {head['public_key']}."
+    )
 
 
 if __name__ == "__main__":

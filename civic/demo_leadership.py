@@ -21,6 +21,7 @@ from civic.identity.models import Account, AccountKind, VerificationLevel
 from civic.leadership import answers, appeals, moderation, reports
 from civic.leadership.models import ModerationCase
 from civic.leadership.schemas import AnswerInput, AppealInput, DecisionInput, ItemDecisionInput, ReportInput
+from civic.participation import actions
 from civic.participation.models import (
     Comment,
     CommentStatus,
@@ -30,6 +31,7 @@ from civic.participation.models import (
     ProposalAnswer,
     ProposalStatus,
 )
+from civic.participation.schemas import CommentInput
 
 # Days before today that a consultation's proposals were submitted, by the phase it is in now.
 _SUBMITTED_DAYS_AGO = {
@@ -159,25 +161,45 @@ def _reporters(session: Session, count: int, exclude: set[int]) -> list[Account]
     return [p for p in people if p.id not in exclude][:count]
 
 
+# Comments the demo's citizens report: (text, reason, how many report it, note).
+REPORTED = [
+    (
+        "Cheap bicycles at BikeCity Baku, -40% this week only! Call 055 000 00 00.",
+        "spam",
+        8,  # reported until its weight hides it automatically
+        "An advert, not a comment.",
+    ),
+    ("Does anyone know when the metro opens on holidays?", "off_topic", 1, ""),
+    ("Only an idiot would cycle in this city.", "offensive", 2, "Insults people who cycle."),
+]
+
+
 def _reports(session: Session, rng: random.Random, report: LeadershipReport) -> None:
-    """Reported comments in the cycling consultation: one hidden automatically after enough
-    reports (waiting for a moderator's review), one with a single report, one with two."""
-    comments = session.exec(
-        select(Comment)
-        .join(Proposal, col(Proposal.id) == Comment.proposal_id)
+    """Comments reported in the cycling consultation: an advert hidden automatically once its
+    reports weighed enough (waiting for a moderator to confirm), an off-topic question with one
+    report, an insult with two."""
+    rows = session.exec(
+        select(Proposal, Consultation)
         .join(Consultation, col(Consultation.id) == Proposal.consultation_id)
         .where(
-            Consultation.title == "Safe cycling in central Baku", Comment.status == CommentStatus.PUBLISHED
+            Consultation.title == "Safe cycling in central Baku", Proposal.status == ProposalStatus.PUBLISHED
         )
-        .order_by(col(Comment.id))
+        .order_by(col(Proposal.id))
     ).all()
-    plan = [(6, "spam"), (1, "off_topic"), (2, "offensive")]
-    for comment, (count, reason) in zip(comments, plan, strict=False):
+    people = session.exec(
+        select(Account).where(Account.kind == AccountKind.CITIZEN).order_by(col(Account.id))
+    ).all()
+    if not rows or len(people) < 12:
+        return
+    for (proposal, consultation), (text, reason, count, note) in zip(rows, REPORTED, strict=False):
+        author = people[-1 - rng.randrange(5)]
+        comment = actions.do_post_comment(
+            session, author, proposal, consultation, CommentInput(body=text), None
+        )
         assert comment.id is not None
-        for reporter in _reporters(session, count, {comment.author_id}):
+        for reporter in _reporters(session, count, {author.id or 0}):
             if comment.status != CommentStatus.PUBLISHED:
                 break  # hidden automatically once the reports weighed enough
-            note = "Advertises a bike shop." if reason == "spam" else ""
             reports.file_report(
                 session, reporter, "comment", comment.id, ReportInput(reason=reason, note=note)
             )

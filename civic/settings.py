@@ -68,6 +68,18 @@ class Settings(BaseSettings):
     job_lease_seconds: float = 60.0  # a queued job not done by then is assumed lost and re-queued
     rq_queue: str = "civic"
 
+    # Trust: the data vault's Fernet key and the consent ledger's Ed25519 signing key (urlsafe
+    # base64). Embedded mode generates both once under var/; production must set them.
+    vault_key: str = ""
+    ledger_signing_key: str = ""
+    aggregate_min_cell: int = 5  # consented aggregates: smaller cells are suppressed
+    ledger_head_interval_seconds: float = 300.0  # a worker signs a new tree head this often
+
+    # Notification e-mail digests: smtp://, smtp+starttls:// or smtps://user:pass@host:port. Unset:
+    # the digest is written as .eml files under var/mail/ so it can be read.
+    smtp_url: str = ""
+    mail_from: str = "civic <no-reply@civic.invalid>"
+
     max_body_bytes: int = 1_048_576
     demo_password: str = "civic-demo-2026"  # noqa: S105 (public, for demo data only)
 

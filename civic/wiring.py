@@ -21,6 +21,8 @@ def import_models() -> type[SQLModel]:
     import civic.identity.standing  # noqa: F401
     import civic.leadership.models  # noqa: F401
     import civic.participation.models  # noqa: F401
+    import civic.trust.ledger_models  # noqa: F401
+    import civic.trust.models  # noqa: F401
 
     return SQLModel
 

@@ -22,7 +22,17 @@ from starlette.testclient import TestClient
 from civic.app import create_app
 from civic.runtime import Runtime, build_runtime
 from civic.settings import Settings
+from civic.trust.keys import new_signing_key, new_vault_key
 from civic.wiring import import_models
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def with_code_under_test(env: dict[str, str]) -> dict[str, str]:
+    """A child process's environment that imports civic from this checkout, whichever checkout
+    `pip install -e` last pointed the installed package at (CI installs its own clone)."""
+    return {**env, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)}
+
 
 BACKEND = os.environ.get("CIVIC_TEST_BACKEND", "sqlite")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -132,6 +142,10 @@ def redis_prefix() -> Iterator[str]:
         client.close()
 
 
+TEST_VAULT_KEY = new_vault_key()
+TEST_SIGNING_KEY = new_signing_key()
+
+
 def make_settings(tmp_path: Path, database_url: str, redis_prefix: str, **overrides: object) -> Settings:
     production = BACKEND == "postgres"
     values: dict[str, object] = {
@@ -141,6 +155,9 @@ def make_settings(tmp_path: Path, database_url: str, redis_prefix: str, **overri
         "redis_prefix": redis_prefix,
         "rq_queue": f"civic-{redis_prefix.split(':')[1]}",
         "secret_key": "test-secret-key-not-for-production",
+        # Production needs the trust keys given; embedded would generate them under var/.
+        "vault_key": TEST_VAULT_KEY,
+        "ledger_signing_key": TEST_SIGNING_KEY,
         "registration_limit": "10000/hour",
         "relay_in_web": False,
         "secure_cookies": False,

@@ -26,14 +26,14 @@ from sqlalchemy import create_engine, text
 from civic.cli import main
 from civic.migrate import head_revision, schema_status
 from civic.wiring import import_models
-from tests.conftest import PG_ADMIN_URL, REDIS_URL
+from tests.conftest import PG_ADMIN_URL, REDIS_URL, with_code_under_test
 
 CHEAP_ARGON2 = {
     "CIVIC_ARGON2_MEMORY_KIB": "19456",
     "CIVIC_ARGON2_TIME_COST": "2",
     "CIVIC_ARGON2_PARALLELISM": "1",
 }
-COMMANDS = ("serve", "worker", "migrate", "demo", "engagement")
+COMMANDS = ("serve", "worker", "migrate", "demo", "engagement", "notifications", "ledger")
 CLOSED_PORT_PG = "postgresql+psycopg://civic:hunter2@127.0.0.1:1/civic"
 
 
@@ -46,7 +46,7 @@ def civic_executable() -> str:
 
 def subprocess_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVIC_")}
-    return {**env, **CHEAP_ARGON2, "COLUMNS": "80", **extra}
+    return with_code_under_test({**env, **CHEAP_ARGON2, "COLUMNS": "80", **extra})
 
 
 def runner_env(**extra: str) -> dict[str, str | None]:

@@ -28,7 +28,8 @@ class ReportFiled(BaseModel):
 REPORT_FILED = event_type(
     "report.filed",
     ReportFiled,
-    topics=lambda d: [topics.agency_moderation(d.agency_id)],
+    # Also on the agency's dashboard, so officials who watch it without moderating see reports move.
+    topics=lambda d: [topics.agency_moderation(d.agency_id), topics.agency_dashboard(d.agency_id)],
     actor_public=False,
 )
 

@@ -210,3 +210,20 @@ class AgencyPromise(SQLModel, table=True):
 
     agency_id: int = Field(foreign_key="agency.id", primary_key=True)
     answer_days: int = DEFAULT_ANSWER_PROMISE_DAYS
+
+
+class NotificationSettings(SQLModel, table=True):
+    """One account's choices about its notifications, and where its e-mail digest stands.
+
+    The kinds switched *off* are stored, not the ones on: a kind added later reaches everyone
+    until they turn it off. `digest_sent_at` is the end of the window the last digest covered, so
+    the next one starts there and a notification is mailed at most once.
+    """
+
+    __tablename__ = "notification_settings"
+
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    no_toast: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    no_email: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    digest_sent_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -57,9 +57,12 @@ class CaseAlreadyDecided(Conflict):
 
     code = "already_decided"
 
-    def __init__(self, case: ModerationCase) -> None:
+    def __init__(self, case: ModerationCase, actor_id: int | None = None) -> None:
+        who = (
+            "You have" if actor_id is not None and case.decided_by_id == actor_id else "Another moderator has"
+        )
         super().__init__(
-            f"Another moderator has already decided this case: {case.decision} — “{case.reason}”.",
+            f"{who} already decided this case: {case.decision} — “{case.reason}”.",
             code="already_decided",
         )
         self.case = ModerationCase(**case.model_dump())
@@ -225,7 +228,7 @@ def decide(session: Session, actor: Account | None, case_id: int, data: Decision
     locked = session.get(ModerationCase, case_id, with_for_update=True, populate_existing=True)
     assert locked is not None
     if locked.state != CaseState.OPEN:
-        raise CaseAlreadyDecided(locked)
+        raise CaseAlreadyDecided(locked, moderator.id)
     return do_decide(session, moderator, locked, item, data.decision, data.reason)
 
 

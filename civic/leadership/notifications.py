@@ -6,7 +6,9 @@ racing deliveries notify once. Every new notification emits `notification.create
 account's own topic, so an open page can show it at once; the event carries no body (a title and
 a link), and only its addressee may follow that topic.
 
-What each event says to whom is decided here too (`notify_*`), so the handler stays wiring.
+What each event says to whom is decided here too (`notify_*`), so the handler stays wiring, and
+so are each person's preferences: which kinds appear as a toast on an open page, and which go into
+the e-mail digest (`civic.leadership.digest`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from civic.leadership.events import (
     NOTIFICATION_CREATED,
     NotificationCreated,
 )
-from civic.leadership.models import ModerationCase, Notification
+from civic.leadership.models import ModerationCase, Notification, NotificationSettings
 from civic.participation.events import PROPOSAL_ANSWERED
 from civic.participation.models import Comment, ProposalAnswer, Support
 
@@ -260,3 +262,69 @@ def notify_appeal_decided(session: Session, event: Envelope) -> Notification | N
     case = session.get(ModerationCase, data.case_id)
     url = item_url(session, case.item_kind, case.item_id) if case else ""
     return do_notify(session, data.appellant_id, event.id, "moderation.appeal_decided", title, body, url)
+
+
+# ---- preferences -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of news a person can switch: as a toast on an open page, and/or in the e-mail digest.
+    Kinds that never become a notification row (a badge, a data request) have no digest switch."""
+
+    name: str
+    label: str
+    email: bool = True
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("proposal.answered", "Answers to proposals you wrote or support"),
+    Kind("moderation.decided", "Moderators' decisions about what you wrote"),
+    Kind("moderation.auto_hidden", "What you wrote was hidden after reports"),
+    Kind("moderation.appeal_decided", "Decisions on your appeals"),
+    Kind("badge.earned", "Badges you earn", email=False),
+    Kind("disclosure.requested", "Requests to see your personal data", email=False),
+)
+KIND_NAMES = frozenset(k.name for k in KINDS)
+
+
+def settings_of(session: Session, account_id: int) -> NotificationSettings:
+    """The account's settings; an unsaved default (everything on) when it never chose."""
+    row = session.get(NotificationSettings, account_id)
+    return row or NotificationSettings(account_id=account_id, updated_at=utcnow())
+
+
+def save_preferences(
+    session: Session, actor: Account | None, *, toast: set[str], email: set[str]
+) -> NotificationSettings:
+    """Store which kinds the actor wants as toasts and in the digest (the others are switched
+    off). Unknown kind names are ignored: a stale form must not fail. An upsert, so two tabs
+    saving at once cannot collide on the first save."""
+    account_id = _me(actor)
+    no_toast = sorted(k.name for k in KINDS if k.name not in toast)
+    no_email = sorted(k.name for k in KINDS if k.email and k.name not in email)
+    now = utcnow()
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(NotificationSettings).values(
+        account_id=account_id, no_toast=no_toast, no_email=no_email, updated_at=now
+    )
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["account_id"],
+            set_={"no_toast": no_toast, "no_email": no_email, "updated_at": now},
+        )
+    )
+    row = session.get(NotificationSettings, account_id)
+    assert row is not None
+    session.refresh(row)
+    return row
+
+
+def live_state(session: Session, actor: Account | None) -> dict[str, object]:
+    """What an open page needs to keep the nav's unread count and show toasts: the count now,
+    and the kinds not to toast."""
+    account_id = _me(actor)
+    return {
+        "unread": unread_count(session, account_id),
+        "no_toast": settings_of(session, account_id).no_toast,
+    }

@@ -82,6 +82,7 @@ def consultation_out(c: Consultation) -> ConsultationOut:
         allow_foreign_residents=c.allow_foreign_residents,
         moderation=c.moderation,
         support_threshold=c.support_threshold,
+        min_level=c.min_level,
         published_at=c.published_at,
     )
 
@@ -251,7 +252,7 @@ def list_proposals(call: Call) -> ProposalList:
     body=ProposalInput,
     response=ProposalOut,
     status=201,
-    errors=(403, 404, 409),
+    errors=(403, 404, 409, 429),
     login=True,
 )
 def submit_proposal(call: Call, data: ProposalInput) -> ProposalOut:
@@ -340,7 +341,7 @@ def list_comments(call: Call) -> CommentThread:
     body=CommentInput,
     response=CommentOut,
     status=201,
-    errors=(403, 404, 409),
+    errors=(403, 404, 409, 429),
     login=True,
 )
 def post_comment(call: Call, data: CommentInput) -> CommentOut:

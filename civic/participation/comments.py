@@ -17,6 +17,7 @@ from civic.participation.events import (
     COMMENT_POSTED,
     CommentChanged,
 )
+from civic.participation.limits import check_daily_limit
 from civic.participation.markdown import render_markdown
 from civic.participation.models import (
     Comment,
@@ -68,6 +69,7 @@ def post_comment(session: Session, actor: Account | None, proposal_id: int, data
             raise Conflict("You cannot reply to a deleted or hidden comment.")
         if parent.depth >= MAX_COMMENT_DEPTH:
             raise Conflict("This thread is as deep as it can go; reply to an earlier comment instead.")
+    check_daily_limit(session, author, "comment")  # last: nothing else would refuse it now
     return do_post_comment(session, author, proposal, consultation, data, parent)
 
 

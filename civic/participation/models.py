@@ -61,6 +61,8 @@ class Consultation(SQLModel, table=True):
     min_verification: str = Field(default="unverified", max_length=20)
     allow_organisations: bool = True  # businesses and NGOs
     allow_foreign_residents: bool = True
+    # Proposing needs at least this standing level (identity's 0-4); supporting and commenting don't.
+    min_level: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     moderation: str = Field(default=Moderation.POST, max_length=4)
     support_threshold: int = 100
     created_by_id: int = Field(foreign_key="account.id")

@@ -25,6 +25,7 @@ from civic.participation.events import (
     SupportChanged,
     ThresholdReached,
 )
+from civic.participation.limits import check_daily_limit
 from civic.participation.markdown import render_markdown
 from civic.participation.models import (
     Consultation,
@@ -36,7 +37,7 @@ from civic.participation.models import (
     Support,
 )
 from civic.participation.queries import visible_proposal
-from civic.participation.rules import RETRACTED, eligibility_refusal, phase_refusal
+from civic.participation.rules import RETRACTED, eligibility_refusal, level_refusal, phase_refusal
 from civic.participation.schemas import ProposalInput
 
 MAX_COMMENT_DEPTH = 3  # a comment, and replies three levels deep
@@ -103,7 +104,19 @@ def check_submit_proposal(
     author = _participant(actor, consultation)
     _in_phase(consultation, (Phase.PROPOSALS,), "submit proposals")
     _check_category(consultation, data)
+    _check_level(session, author, consultation)
+    # Last: the limit's lock is held to the commit, so take it only for a submission that can succeed.
+    check_daily_limit(session, author, "proposal")
     return author, consultation
+
+
+def _check_level(session: Session, author: Account, consultation: Consultation) -> None:
+    """A restricted consultation takes proposals from experienced participants only; supporting
+    and commenting stay open to everyone eligible."""
+    assert author.id is not None
+    refusal = level_refusal(consultation, standing_level(session, author.id))
+    if refusal:
+        raise Forbidden(refusal, code="level_required")
 
 
 def _check_category(consultation: Consultation, data: ProposalInput) -> None:

@@ -4,6 +4,7 @@ the reason for a refusal (in words that say what to do), or None when the action
 from __future__ import annotations
 
 from civic.identity.models import Account, AccountKind, VerificationLevel
+from civic.identity.standing import privileges
 from civic.participation.models import Consultation, ConsultationStatus, Phase, ProposalStatus
 
 COMMENT_PHASES = (Phase.PROPOSALS, Phase.SUPPORT, Phase.DELIBERATION)
@@ -36,6 +37,20 @@ def eligibility_refusal(consultation: Consultation, account: Account) -> str | N
             "district of residence when verifying your identity."
         )
     return None
+
+
+def level_refusal(consultation: Consultation, level: int) -> str | None:
+    """Why a citizen at `level` may not propose in `consultation`, or None. Only proposing is
+    restricted: everyone eligible may still support and comment there."""
+    if level >= consultation.min_level:
+        return None
+    needed, current = privileges(consultation.min_level), privileges(level)
+    return (
+        f"Proposals in this consultation are open to participants at level {needed.level} ({needed.name}) "
+        f"or above; you are at level {current.level} ({current.name}). You can still support and comment "
+        "on its proposals. Levels rise with sustained taking part: proposals and comments that stand, and "
+        "supports, on several days. Your profile shows what your next level needs."
+    )
 
 
 def phase_refusal(consultation: Consultation, allowed: tuple[Phase, ...], doing: str) -> str | None:

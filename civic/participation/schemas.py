@@ -8,9 +8,21 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from civic.clock import UTCDateTime
 from civic.identity.schemas import Line, MultiLine
+from civic.identity.standing import LEVELS
 
 PhaseName = Literal["information", "proposals", "support", "deliberation", "answered", "closed"]
 LevelName = Literal["unverified", "verified", "esignature"]
+# A consultation may ask proposers for a level that unlocks restricted consultations, or for none (0).
+MIN_LEVELS = (0, *(p.level for p in LEVELS if p.restricted_consultations))
+
+
+def _min_level(value: int | None) -> int | None:
+    if value is not None and value not in MIN_LEVELS:
+        choices = ", ".join(str(n) for n in MIN_LEVELS[1:])
+        raise ValueError(
+            f"Choose 0 (open to everyone) or a level that unlocks restricted consultations: {choices}."
+        )
+    return value
 
 
 class _Input(BaseModel):
@@ -35,8 +47,11 @@ class ConsultationInput(_Input):
     min_verification: LevelName = "unverified"
     allow_organisations: bool = True
     allow_foreign_residents: bool = True
+    min_level: int = 0  # proposing needs this standing level; supporting and commenting do not
     moderation: Literal["pre", "post"] = "post"
     support_threshold: int = Field(default=100, ge=1, le=10_000_000)
+
+    _check_min_level = field_validator("min_level")(_min_level)
 
 
 class ConsultationEdit(_Input):
@@ -57,8 +72,11 @@ class ConsultationEdit(_Input):
     min_verification: LevelName | None = None
     allow_organisations: bool | None = None
     allow_foreign_residents: bool | None = None
+    min_level: int | None = None
     moderation: Literal["pre", "post"] | None = None
     support_threshold: int | None = Field(default=None, ge=1, le=10_000_000)
+
+    _check_min_level = field_validator("min_level")(_min_level)
 
     @field_validator(
         "title",
@@ -71,6 +89,7 @@ class ConsultationEdit(_Input):
         "min_verification",
         "allow_organisations",
         "allow_foreign_residents",
+        "min_level",
         "moderation",
         "support_threshold",
     )
@@ -120,6 +139,7 @@ class ConsultationOut(BaseModel):
     min_verification: str
     allow_organisations: bool
     allow_foreign_residents: bool
+    min_level: int = 0
     moderation: str
     support_threshold: int
     published_at: UTCDateTime | None

@@ -39,6 +39,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from tests.conftest import TEST_SIGNING_KEY, TEST_VAULT_KEY, with_code_under_test
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts"
 SCREENSHOTS = ARTIFACTS / "screenshots"
@@ -101,7 +103,7 @@ def _server_env(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIVIC_")}
     env.update(BASE_ENV)
     env.update(extra)
-    return env
+    return with_code_under_test(env)
 
 
 def _civic(*args: str) -> list[str]:
@@ -174,6 +176,8 @@ def production_env() -> Iterator[dict[str, str]]:
             "CIVIC_REDIS_PREFIX": prefix,
             "CIVIC_RQ_QUEUE": f"civic-browser-{token}",
             "CIVIC_SECRET_KEY": f"browser-test-secret-{uuid.uuid4().hex}",
+            "CIVIC_VAULT_KEY": TEST_VAULT_KEY,
+            "CIVIC_LEDGER_SIGNING_KEY": TEST_SIGNING_KEY,
             # The browser talks plain http to localhost: a Secure cookie would never come back.
             "CIVIC_SECURE_COOKIES": "false",
         }

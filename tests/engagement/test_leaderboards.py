@@ -26,6 +26,7 @@ from civic.participation.schemas import ConsultationEdit
 from civic.runtime import Runtime
 from tests.engagement.conftest import Town, outbox_of
 from tests.engagement.test_badges import redis_leaderboards  # noqa: F401 (fixture)
+from tests.factories import backdate_account
 
 GLOBAL = board_key("global", "all")
 
@@ -173,6 +174,9 @@ def test_replaying_every_event_changes_no_score_and_a_rebuild_gives_the_incremen
 def test_sql_and_redis_answer_the_same(town: Town, runtime):
     citizens = town.citizens
     city, yasamal = district_town(town)
+    with runtime.db.transaction() as s:  # past their first day: up to 5 proposals a day, not 2
+        for citizen in citizens:
+            backdate_account(s, citizen)
     for n, citizen in enumerate(citizens):
         for i in range(n + 1):
             town.submit(citizen, yasamal if i % 2 else city, f"Idea {n}.{i}")
@@ -204,6 +208,8 @@ def test_opting_out_leaves_every_board_at_once_and_opting_in_comes_back_with_cur
 ):
     leyla, kamal, *_ = town.citizens
     city, yasamal = district_town(town)
+    with runtime.db.transaction() as s:  # past her first day: more than 2 proposals a day
+        backdate_account(s, leyla)
     town.submit(leyla, city)
     town.submit(leyla, yasamal)
     town.submit(kamal, city)

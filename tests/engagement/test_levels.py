@@ -56,8 +56,10 @@ def member_in_good_standing(town: Town) -> tuple[Account, list[Proposal]]:
     leyla, kamal, *_ = town.citizens
     age(town.runtime, leyla, 10)
     consultation = town.consultation(threshold=1)
-    proposals = [town.submit(leyla, consultation, f"Idea {n}") for n in range(6)]
-    spread(town.runtime, proposals)
+    proposals: list[Proposal] = []
+    for n in range(6):  # each on its own day, so no day's limit is reached
+        proposals.append(town.submit(leyla, consultation, f"Idea {n}"))
+        spread(town.runtime, proposals)
     town.phase(consultation, Phase.SUPPORT)
     town.support(kamal, proposals[0])  # threshold reached: 25 points for Leyla
     return leyla, proposals

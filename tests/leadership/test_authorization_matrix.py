@@ -315,6 +315,36 @@ def blocked_citizen(s: Session, m: Matrix) -> dict[str, int]:
     return ctx
 
 
+def citizen_to_ask(s: Session, m: Matrix) -> dict[str, int]:
+    citizen = _person(s)
+    assert citizen.id is not None
+    return {"citizen_id": citizen.id, "agency_id": m.agency.id}
+
+
+def consenting_citizen(s: Session, m: Matrix) -> dict[str, int]:
+    """A citizen with a contact e-mail in the vault and a consent to the agency to read it (trust)."""
+    from civic.trust import consents, vault
+    from civic.trust.keys import trust_keys
+    from civic.trust.schemas import ProactiveInput
+
+    ctx = citizen_to_ask(s, m)
+    citizen = s.get(Account, ctx["citizen_id"])
+    vault.update_vault(
+        s, trust_keys(m.runtime.settings).vault, citizen, {"contact_email": "matrix@example.az"}
+    )
+    consents.grant_proactively(
+        s,
+        citizen,
+        ProactiveInput(
+            agency_id=m.agency.id,
+            purpose="contact_about_proposal",
+            attributes=["contact_email"],
+            retention_days=30,
+        ),
+    )
+    return ctx
+
+
 # ---- the endpoints that need a grant ----------------------------------------------------------
 
 
@@ -371,6 +401,10 @@ ROWS: list[Row] = [
     Row("moderation.block", "POST", "/api/accounts/{account_id:int}/block", P.MODERATE, "agency", blockable, lambda c: {"agency_id": c["agency_id"], "reason": REASON}, 201),
     Row("moderation.unblock", "POST", "/api/accounts/{account_id:int}/unblock", P.MODERATE, "agency", blocked_citizen, lambda c: {"reason": REASON}),
     Row("answers.answer", "POST", "/api/proposals/{proposal_id:int}/answers", P.ANSWER_PROPOSALS, "consultation", published_proposal, lambda c: {"status": "under_review", "text": "We are studying this proposal."}, 201),
+    # trust: disclosure requests, reads through the consent gate, consented aggregates
+    Row("trust.request", "POST", "/api/data-requests", P.REQUEST_DATA, "agency", citizen_to_ask, lambda c: {"agency_id": c["agency_id"], "citizen_id": c["citizen_id"], "purpose": "research", "attributes": ["gender"], "retention_days": 30}, 201),
+    Row("trust.read", "POST", "/api/data/reads", P.REQUEST_DATA, "agency", consenting_citizen, lambda c: {"agency_id": c["agency_id"], "citizen_id": c["citizen_id"], "attribute": "contact_email", "purpose": "contact_about_proposal", "served": "Checking the matrix"}),
+    Row("trust.profile", "POST", "/api/data/consultations/{consultation_id:int}/profile", P.VIEW_AGGREGATES, "consultation", draft),
 ]  # fmt: skip
 
 # Non-GET operations that need no grant, and why: acting on one's own account or content, or
@@ -390,6 +424,11 @@ NO_GRANT: dict[tuple[str, str], str] = {
     ("POST", "/api/reports"): "any e-citizen reports an item",
     ("POST", "/api/moderation/cases/{case_id:int}/appeal"): "the author appeals a decision on their content",
     ("POST", "/api/notifications/read"): "one's own inbox",
+    ("PUT", "/api/me/vault"): "an e-citizen edits their own data vault",
+    ("POST", "/api/me/consents"): "an e-citizen gives a consent of their own accord",
+    ("POST", "/api/me/requests/{request_id:int}/consent"): "an e-citizen grants a request addressed to them",
+    ("POST", "/api/me/requests/{request_id:int}/refusal"): "an e-citizen refuses a request addressed to them",
+    ("POST", "/api/me/consents/{consent_id:int}/withdrawal"): "an e-citizen withdraws their own consent",
 }
 
 # ---- the world --------------------------------------------------------------------------------

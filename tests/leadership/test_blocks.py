@@ -13,6 +13,7 @@ from civic.leadership.models import AccountBlock, ModerationCase, OfficialAction
 from civic.leadership.moderation import decide, moderate_item
 from civic.leadership.schemas import BlockInput, DecisionInput, ItemDecisionInput, ReasonInput
 from civic.participation.models import Comment, Proposal
+from tests.factories import raise_standing
 from tests.leadership.conftest import comment, load, make_consultation, outbox, proposal, report, snapshot
 
 
@@ -40,6 +41,7 @@ def writings(runtime, scene):
     w = scene.world
     with runtime.db.transaction() as s:
         unit_consultation = make_consultation(s, w.unit_convener, title="Bus stops of the unit")
+        raise_standing(s, w.kamal, 2)  # a Member: four proposals in a day are past a newcomer's limit
     p1 = proposal(runtime, w.kamal, scene.consultation, title="Kamal's first")
     p2 = proposal(runtime, w.kamal, scene.consultation, title="Kamal's second")
     theirs = proposal(runtime, w.leyla, scene.consultation, title="Leyla's")

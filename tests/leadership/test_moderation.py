@@ -22,11 +22,14 @@ from civic.leadership.reports import report_weight
 from civic.leadership.schemas import BulkDecisionInput, DecisionInput, ItemDecisionInput
 from civic.participation.models import Comment, Proposal
 from tests.conftest import BACKEND
+from tests.factories import raise_standing
 from tests.leadership.conftest import comment, established, load, official, outbox, proposal, report, snapshot
 
 
-def pending_case(runtime, scene, title: str = "More buses at night") -> tuple[Proposal, ModerationCase]:
-    p = proposal(runtime, scene.world.leyla, scene.pre_consultation, title=title)
+def pending_case(
+    runtime, scene, title: str = "More buses at night", author: Account | None = None
+) -> tuple[Proposal, ModerationCase]:
+    p = proposal(runtime, author or scene.world.leyla, scene.pre_consultation, title=title)
     with runtime.db.transaction() as s:
         case = moderation.open_pre_moderation_case(s, p.id)
     return p, case
@@ -217,8 +220,13 @@ def test_an_expired_or_revoked_grant_does_not_count(runtime, scene, how):
 
 def test_the_queue_filters_and_pages(runtime, scene):
     w = scene.world
+    # Three Members (level 2: 10 proposals a day each, and still pre-moderated) write the 22.
+    authors = [w.leyla, w.aysel, w.rashad]
+    with runtime.db.transaction() as s:
+        for author in authors:
+            raise_standing(s, author, 2)
     for i in range(22):
-        pending_case(runtime, scene, title=f"Pending proposal {i}")
+        pending_case(runtime, scene, title=f"Pending proposal {i}", author=authors[i % 3])
     _cid, comment_case = reported_case(runtime, scene, "comment", reporters=1)
     other = proposal(runtime, w.kamal, scene.other_consultation)
     report(runtime, w.leyla, "proposal", other.id)
@@ -262,6 +270,8 @@ def test_the_ministry_moderator_sees_every_agency_below(runtime, scene):
 
 
 def test_bulk_decisions_go_through_one_by_one(runtime, scene):
+    with runtime.db.transaction() as s:  # a Member: more than a newcomer's 2 proposals a day
+        raise_standing(s, scene.world.leyla, 2)
     a_p, a = pending_case(runtime, scene, "First pending")
     b_p, b = pending_case(runtime, scene, "Second pending")
     taken_p, taken = pending_case(runtime, scene, "Already decided")

@@ -155,7 +155,8 @@ def test_three_ordinary_reports_hide_a_proposal_and_queue_it(runtime, scene):
 
     filed = outbox(runtime, "report.filed")
     assert [e["data"]["report_weight"] for e in filed] == [1.0, 2.0, 3.0]
-    assert all(e["topics"] == [f"moderation:agency:{scene.world.agency.id}"] for e in filed)
+    agency = scene.world.agency.id
+    assert all(e["topics"] == [f"moderation:agency:{agency}", f"dashboard:agency:{agency}"] for e in filed)
     assert len(outbox(runtime, "moderation.case_opened")) == 1
     (auto,) = outbox(runtime, "moderation.auto_hidden")
     assert auto["data"]["case_id"] == case.id and auto["actor"] is None

@@ -8,6 +8,7 @@ from civic.participation import actions
 from civic.participation.api import visitor_seed
 from civic.participation.models import Phase
 from civic.participation.queries import PER_PAGE
+from tests.factories import raise_standing
 from tests.participation.conftest import error, make_consultation, make_proposal, set_phase
 
 
@@ -131,6 +132,8 @@ def crowded(runtime, world):
     with runtime.db.transaction() as s:
         c = make_consultation(s, world.convener)
         authors = [world.leyla, world.kamal, world.rashad, world.aysel]
+        for author in authors:  # Leaders (30 proposals a day): each writes a dozen here
+            raise_standing(s, author)
         made = [
             make_proposal(s, authors[i % 4], c, f"Proposal number {i}", f"Text of proposal {i}.").id
             for i in range(2 * PER_PAGE + 5)

@@ -16,6 +16,7 @@ from civic.errors import Conflict
 from civic.participation import actions
 from civic.participation.models import Comment, Phase, Proposal, Support
 from civic.participation.schemas import CommentEdit, CommentInput
+from tests.factories import raise_standing
 from tests.participation.conftest import (
     Browser,
     load,
@@ -135,6 +136,7 @@ def test_replies_racing_the_deletion_of_their_parent_neither_deadlock_nor_lose_c
         p = make_proposal(s, world.leyla, c)
         parent = make_comment(s, world.kamal, p.id, "Parent")
         siblings = [make_comment(s, world.kamal, p.id, f"Sibling {i}", parent) for i in range(5)]
+        raise_standing(s, world.rashad, 2)  # a Member: 14 replies are past a newcomer's 10 a day
 
     def work(i: int) -> str:
         try:

@@ -51,7 +51,7 @@ from civic.http.guard import csrf_token_for
 from civic.migrate import alembic_config
 from civic.runtime import Runtime, build_runtime
 from civic.wiring import import_models
-from tests.conftest import PG_ADMIN_URL, REDIS_URL, make_settings
+from tests.conftest import PG_ADMIN_URL, REDIS_URL, make_settings, with_code_under_test
 from tests.realtime.conftest import TIMEOUT, World, WsClient, build_world
 
 pytestmark = pytest.mark.services
@@ -259,7 +259,7 @@ def _env(database_url: str, prefix: str, rq_queue: str, workdir: Path) -> dict[s
             "PYTHONUNBUFFERED": "1",
         }
     )
-    return env
+    return with_code_under_test(env)
 
 
 @pytest.fixture(scope="module")

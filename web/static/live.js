@@ -16,7 +16,12 @@
  *   - on `reset` (the gap could not be replayed) reloads the page, at most once per 10 s;
  *   - sets the text of elements with data-live-count="proposal:12:support_count" from events
  *     whose data has proposal_id 12 and a support_count.
- * `window.civicLive.subscribe([...])` / `.unsubscribe([...])` follow topics after load.
+ *   - on a `presence` frame (how many follow a topic now), shows elements with
+ *     data-live-presence="consultation:7" with the count put into their data-one/data-other
+ *     wording ("{n}" is the number), and dispatches `civic:presence` {topic, count}; they are
+ *     hidden again while the socket is down (the number would be stale).
+ * `window.civicLive.subscribe([...])` / `.unsubscribe([...])` follow topics after load;
+ * `.announce(text)` says something politely to screen readers (through #live-announcer).
  */
 (function () {
   "use strict";
@@ -141,6 +146,7 @@
   function onClose(e) {
     socket = null;
     window.clearTimeout(watchdog);
+    hidePresence();
     schedule(!!PROMPT[e.code]);
   }
 
@@ -176,6 +182,9 @@
         break;
       case "reset":
         onReset(frame);
+        break;
+      case "presence":
+        onPresence(frame);
         break;
       case "error":
         onError(frame);
@@ -229,6 +238,45 @@
     document.dispatchEvent(new CustomEvent("civic:live-error", { detail: frame }));
   }
 
+  function presenceNodes(topic) {
+    var nodes = document.querySelectorAll("[data-live-presence]");
+    var found = [];
+    for (var i = 0; i < nodes.length; i++) {
+      if (topic === undefined || nodes[i].getAttribute("data-live-presence") === topic) found.push(nodes[i]);
+    }
+    return found;
+  }
+
+  function onPresence(frame) {
+    var count = parseInt(frame.count, 10);
+    if (!frame.topic || !(count >= 0)) return;
+    presenceNodes(frame.topic).forEach(function (node) {
+      var wording = node.getAttribute(count === 1 ? "data-one" : "data-other") || "{n}";
+      node.textContent = wording.replace("{n}", String(count));
+      node.hidden = false;
+    });
+    document.dispatchEvent(new CustomEvent("civic:presence", { detail: { topic: frame.topic, count: count } }));
+  }
+
+  function hidePresence() {
+    presenceNodes().forEach(function (node) {
+      node.hidden = true;
+    });
+  }
+
+  var announceTimer = null;
+
+  function announce(text) {
+    var region = document.getElementById("live-announcer");
+    if (!region || !text) return;
+    // Emptied first and refilled a moment later, so the same words twice are announced twice.
+    region.textContent = "";
+    window.clearTimeout(announceTimer);
+    announceTimer = window.setTimeout(function () {
+      region.textContent = text;
+    }, 100);
+  }
+
   function updateCounts(event) {
     var data = event.data || {};
     var nodes = document.querySelectorAll("[data-live-count]");
@@ -244,6 +292,7 @@
   }
 
   window.civicLive = {
+    announce: announce,
     subscribe: function (topics) {
       var fresh = topics.filter(function (t) {
         return !wanted[t];

@@ -14,15 +14,22 @@ from civic.http.api import validate
 from civic.http.forms import form_data
 from civic.identity.authorization import Permission, authorize
 from civic.identity.models import Account
+from civic.identity.standing import privileges
 from civic.leadership.console.common import done, load, login_redirect, official, page, path_id, submit
 from civic.leadership.console.queries import reachable_agencies, reachable_consultations
 from civic.participation import consultations
 from civic.participation.models import PHASE_ORDER, Consultation
-from civic.participation.schemas import ConsultationEdit, ConsultationInput, PhaseChange
+from civic.participation.schemas import MIN_LEVELS, ConsultationEdit, ConsultationInput, PhaseChange
 
 FORM = "console/consultation_form.html"
 PHASES = tuple(p.value for p in PHASE_ORDER)
 SCHEDULED = tuple(p for p in PHASES if p != "closed")
+
+
+def level_choices() -> list[tuple[str, str]]:
+    """The proposer levels a convener may ask for, as the form's options."""
+    named = [(str(n), f"Level {n} ({privileges(n).name}) and above") for n in MIN_LEVELS[1:]]
+    return [("0", "Anyone who may take part"), *named]
 
 
 def consultation_fields(values: dict[str, str]) -> dict[str, Any]:
@@ -49,6 +56,7 @@ def consultation_fields(values: dict[str, str]) -> dict[str, Any]:
         "min_verification": values.get("min_verification") or "unverified",
         "allow_organisations": values.get("allow_organisations") == "1",
         "allow_foreign_residents": values.get("allow_foreign_residents") == "1",
+        "min_level": values.get("min_level", "").strip() or "0",
         "moderation": values.get("moderation") or "post",
         "support_threshold": values.get("support_threshold", "").strip(),
     }
@@ -68,6 +76,7 @@ def form_values(c: Consultation) -> dict[str, str]:
         "min_verification": c.min_verification,
         "allow_organisations": "1" if c.allow_organisations else "",
         "allow_foreign_residents": "1" if c.allow_foreign_residents else "",
+        "min_level": str(c.min_level),
         "moderation": c.moderation,
         "support_threshold": str(c.support_threshold),
         "agency_id": str(c.agency_id),
@@ -95,6 +104,7 @@ def _new_context(session: Session, account: Account | None) -> dict[str, Any]:
         "action": "/console/consultations/new",
         "agencies": [(str(a.id), a.name) for a in context["agencies"]],
         "scheduled": SCHEDULED,
+        "levels": level_choices(),
         "crumbs": context["crumbs"],
     }
 
@@ -107,6 +117,7 @@ def _edit_context(session: Session, account: Account | None, consultation_id: in
         "consultation": consultation,
         "phases": PHASES,
         "scheduled": SCHEDULED,
+        "levels": level_choices(),
         "crumbs": [("/console/consultations", "Consultations")],
     }
 

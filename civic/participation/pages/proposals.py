@@ -15,6 +15,7 @@ from civic.http.errors import error_headers
 from civic.http.forms import form_data, form_failure
 from civic.identity.authorization import Permission, is_allowed
 from civic.identity.models import E_CITIZEN_KINDS, Account
+from civic.identity.standing import standing_level
 from civic.identity.web import transact
 from civic.participation import actions, queries, rules
 from civic.participation.consultations import consultation_target
@@ -50,7 +51,7 @@ def _proposal_input(values: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _submit_refusal(consultation: Consultation, account: Account) -> CivicError | None:
+def _submit_refusal(session: Session, consultation: Consultation, account: Account) -> CivicError | None:
     """What `actions.check_submit_proposal` would refuse before any text is written, so the form
     says so at once instead of after the citizen has written their proposal."""
     if consultation.status != ConsultationStatus.PUBLISHED:
@@ -61,6 +62,10 @@ def _submit_refusal(consultation: Consultation, account: Account) -> CivicError 
     refusal = rules.phase_refusal(consultation, (Phase.PROPOSALS,), "submit proposals")
     if refusal:
         return Conflict(refusal, code="wrong_phase")
+    assert account.id is not None
+    refusal = rules.level_refusal(consultation, standing_level(session, account.id))
+    if refusal:
+        return Forbidden(refusal, code="level_required")
     return None
 
 
@@ -72,7 +77,7 @@ async def new_proposal_page(request: Request) -> Response:
         if account is None:
             return None
         consultation = queries.visible_consultation(session, account, consultation_id)
-        return {"consultation": consultation, "refusal": _submit_refusal(consultation, account)}
+        return {"consultation": consultation, "refusal": _submit_refusal(session, consultation, account)}
 
     context = await transact(request, load)
     if context is None:
