@@ -1,7 +1,7 @@
 """Fan-out benchmark: civic's WebSocket hub against a bare `websockets.broadcast()` server.
 
     python -m bench.realtime_bench [--clients 1000] [--events 100] [--rate 50] [--seconds 4]
-                                   [--modes baseline,embedded,redis] [--out FILE]
+                                   [--modes baseline,embedded,redis] [--stall 100] [--out FILE]
 
 Each mode starts one server process pinned to CPU 0 and several load-generator processes pinned
 to CPU 1 (on a 2-core machine; `--server-cpu`/`--client-cpu` to change). In one run:
@@ -24,6 +24,11 @@ must arrive exactly once per client, in order. Measured:
   commit) to its receipt at each client, p50/p90/p99;
 - memory per idle subscribed connection: the server's RSS growth over all connections / clients.
 
+With `--stall N` every mode runs a second time with one client in N that stops reading right
+after subscribing (its receive buffer set small, as a stuck browser tab's would fill): the other
+clients' latency must not move, and neither may the server's memory (RSS at the end of the run
+against RSS with all clients connected and idle).
+
 Results print as a Markdown section (and go to `--out`).
 """
 
@@ -36,6 +41,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -156,7 +162,11 @@ def serve_civic(mode: str, workdir: Path, database_url: str, prefix: str, world:
         say("ready", port, f"consultation:{world['consultation_id']}")
         for line in sys.stdin:
             words = line.split()
-            if words and words[0] == "emit":
+            if words and words[0] == "stats":
+                stats = dict(vars(app.state.hub.stats))
+                stats["open_sockets"] = getattr(app.state.hub, "open_sockets", None)
+                say("stats", json.dumps(stats))
+            elif words and words[0] == "emit":
                 count, rate = int(words[1]), float(words[2])
                 emit_events(runtime, world, count, rate, sent["n"])
                 sent["n"] += count
@@ -204,6 +214,9 @@ def serve_baseline() -> None:
                 words = line.split()
                 if not words:
                     return
+                if words[0] == "stats":
+                    say("stats", json.dumps({"open_sockets": len(subscribed)}))
+                    continue
                 count, rate = int(words[1]), float(words[2])
                 began = time.monotonic()
                 # A burst is stamped once, as civic's burst is one transaction: latency counts from
@@ -330,24 +343,41 @@ class RawClient(asyncio.Protocol):
             self.ready.set_result(None)
 
 
-def run_clients(url: str, topic: str, count: int) -> None:
-    """`count` subscribed sockets; per phase ("phase N" on stdin) waits for N events on each and
-    reports frames, repeats, gaps, sockets short, and the latency of every frame."""
+def run_clients(url: str, topic: str, count: int, stalling: int = 0) -> None:
+    """`count` subscribed sockets, of which `stalling` stop reading once subscribed; per phase
+    ("phase N" on stdin) waits for N events on each reading one and reports frames, repeats,
+    gaps, sockets short, and the latency of every frame."""
     host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
         clients: list[RawClient] = []
+        stalled: list[RawClient] = []
         opening = asyncio.Semaphore(50)
 
-        async def open_one() -> None:
+        async def open_one(stall: bool) -> None:
             async with opening:
                 ready: asyncio.Future[None] = loop.create_future()
-                _t, client = await loop.create_connection(lambda: RawClient(topic, ready), host, int(port))
+                sock = None
+                if stall:  # a small window, so the server's writes back up after kilobytes
+                    sock = socket.socket()
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                    sock.setblocking(False)
+                    await loop.sock_connect(sock, (host, int(port)))
+                    _t, client = await loop.create_connection(lambda: RawClient(topic, ready), sock=sock)
+                else:
+                    _t, client = await loop.create_connection(
+                        lambda: RawClient(topic, ready), host, int(port)
+                    )
                 await asyncio.wait_for(ready, 60)
-                clients.append(client)
+                if stall:
+                    client.transport.pause_reading()  # and never again
+                    stalled.append(client)
+                else:
+                    clients.append(client)
 
-        await asyncio.gather(*(open_one() for _ in range(count)))
+        every = count // stalling if stalling else 0
+        await asyncio.gather(*(open_one(bool(every) and i % every == every - 1) for i in range(count)))
         say("ready")
         while True:
             line = await loop.run_in_executor(None, sys.stdin.readline)
@@ -365,7 +395,7 @@ def run_clients(url: str, topic: str, count: int) -> None:
         for client in clients:
             client.send_frame(8, (1000).to_bytes(2, "big"))  # a clean close, so no server logs an error
         await asyncio.sleep(0.5)
-        for client in clients:
+        for client in clients + stalled:
             client.transport.close()
 
     asyncio.run(main())
@@ -414,7 +444,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))]
 
 
-def run_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
+def run_mode(mode: str, args: argparse.Namespace, stall: int = 0) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix=f"civic-bench-{mode}-"))
     token = uuid.uuid4().hex[:10]
     prefix = f"civicbench:{token}"
@@ -461,8 +491,13 @@ def run_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
         time.sleep(1)
         rss_before = rss_kib(server.pid)
         per = [args.clients // args.procs + (i < args.clients % args.procs) for i in range(args.procs)]
+        starts = [sum(per[:i]) for i in range(len(per))]  # one client in `stall`, counted over all
+        stalling = [(b + n) // stall - b // stall if stall else 0 for b, n in zip(starts, per, strict=True)]
+        readers = sum(per) - sum(stalling)
         clients = [
-            spawn(["_clients", f"ws://127.0.0.1:{port}/ws", topic, str(n)], args.client_cpu) for n in per if n
+            spawn(["_clients", f"ws://127.0.0.1:{port}/ws", topic, str(n), str(k)], args.client_cpu)
+            for n, k in zip(per, stalling, strict=True)
+            if n
         ]
         for proc in clients:
             expect(proc, "ready")
@@ -499,6 +534,12 @@ def run_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
         open_count = int(args.rate * args.seconds)
         log_end = runtime.backend.end_position() if runtime is not None else ""
         steady, _cpu, _s, _e = phase(open_count, args.rate)
+        time.sleep(1)
+        rss_end = rss_kib(server.pid)
+        assert server.stdin is not None
+        server.stdin.write("stats\n")
+        server.stdin.flush()
+        server_stats = json.loads(" ".join(expect(server, "stats")[1:]))
         to_bus: list[float] = []
         if runtime is not None:  # redis: when each event reached the stream (its entry id's time)
             for entry_id, fields in runtime.backend.redis.xrange(f"{prefix}:all", min=f"({log_end}", max="+"):
@@ -506,10 +547,13 @@ def run_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
                 to_bus.append(int(entry_id.split("-")[0]) - occurred * 1000)
         return {
             "mode": mode,
-            "clients": args.clients,
+            "stalled": sum(stalling),
+            "server": server_stats,
+            "rss_growth_kib": rss_end - rss_after,
+            "clients": readers,
             "burst_events": args.events,
             "burst_frames": burst["frames"],
-            "burst_expected": args.events * args.clients,
+            "burst_expected": args.events * readers,
             "burst_errors": burst["repeats"] + burst["gaps"] + burst["short"],
             "frames_per_s": burst["frames"] / max(1e-9, burst_end - burst_start),
             "cpu_us_per_frame": burst_cpu * 1e6 / max(1, burst["frames"]),
@@ -517,12 +561,12 @@ def run_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
             "burst_p90": percentile(burst["lat"], 90),
             "open_events": open_count,
             "open_frames": steady["frames"],
-            "open_expected": open_count * args.clients,
+            "open_expected": open_count * readers,
             "open_errors": steady["repeats"] + steady["gaps"] + steady["short"],
             "p50": percentile(steady["lat"], 50),
             "p90": percentile(steady["lat"], 90),
             "p99": percentile(steady["lat"], 99),
-            "kib_per_conn": (rss_after - rss_before) / max(1, args.clients),
+            "kib_per_conn": (rss_after - rss_before) / max(1, sum(per)),
             "bus_p50": percentile(to_bus, 50) if to_bus else None,
             "bus_p90": percentile(to_bus, 90) if to_bus else None,
         }
@@ -561,7 +605,7 @@ def run_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
-    base = next((r for r in results if r["mode"] == "baseline"), None)
+    base = next((r for r in results if r["mode"] == "baseline" and not r["stalled"]), None)
 
     def ratio(r: dict[str, Any], key: str) -> str:
         return f"{r[key] / base[key]:.2f}×" if base and base[key] else "—"
@@ -575,22 +619,27 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
         f"Burst: {args.events} events at once. Open loop: {args.rate:g} events/s for {args.seconds:g} s. "
         "Latency: the event's `occurred_at` (inside the emitting transaction) to receipt at the client. "
         "CPU: the server process's utime+stime over the burst / frames delivered. "
-        "Memory: server RSS growth / connected, subscribed, idle clients.",
+        "Memory: server RSS growth / connected, subscribed, idle clients. "
+        "Stalled: clients that stop reading once subscribed (not counted in frames or latency); "
+        "RSS growth over the run: server RSS after both phases minus RSS with all clients idle.",
         "",
-        "| mode | frames delivered (burst / open loop) | lost, repeated, out of order | frames/s | server CPU-µs per frame | vs baseline | burst latency p50 / p90 ms | open-loop p50 / p90 / p99 ms | KiB per idle connection |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| mode | frames delivered (burst / open loop) | lost, repeated, out of order | frames/s | server CPU-µs per frame | vs baseline | burst latency p50 / p90 ms | open-loop p50 / p90 / p99 ms | KiB per idle connection | RSS growth over the run KiB | stalled clients cut off |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
+        label = f"{r['mode']}, {r['stalled']} stalled" if r["stalled"] else r["mode"]
+        cut = r["server"].get("cut_off", "—") if r["stalled"] else "—"
         lines.append(
-            f"| {r['mode']} | {r['burst_frames']}/{r['burst_expected']} / {r['open_frames']}/{r['open_expected']} "
+            f"| {label} | {r['burst_frames']}/{r['burst_expected']} / {r['open_frames']}/{r['open_expected']} "
             f"| {r['burst_errors'] + r['open_errors']} | {r['frames_per_s']:,.0f} | {r['cpu_us_per_frame']:.1f} "
             f"| {ratio(r, 'cpu_us_per_frame')} | {r['burst_p50']:.0f} / {r['burst_p90']:.0f} "
-            f"| {r['p50']:.1f} / {r['p90']:.1f} / {r['p99']:.1f} | {r['kib_per_conn']:.1f} |"
+            f"| {r['p50']:.1f} / {r['p90']:.1f} / {r['p99']:.1f} | {r['kib_per_conn']:.1f} "
+            f"| {r['rss_growth_kib']:,} | {cut} |"
         )
     for r in results:
         if r.get("bus_p50") is not None:
             lines.append(
-                f"\n{r['mode']}: of the open-loop latency, `occurred_at` → entry in the Redis stream (commit, "
+                f"\n{r['mode']}{', stalled' if r['stalled'] else ''}: of the open-loop latency, `occurred_at` → entry in the Redis stream (commit, "
                 f"NOTIFY, relay, publish) took p50 {r['bus_p50']:.1f} / p90 {r['bus_p90']:.1f} ms; the rest is "
                 "the web process following the stream and fanning out, and the clients reading."
             )
@@ -606,7 +655,7 @@ def main() -> None:
             serve_civic(mode, Path(sys.argv[3]), sys.argv[4], sys.argv[5], json.loads(sys.argv[6]))
         return
     if len(sys.argv) > 1 and sys.argv[1] == "_clients":
-        run_clients(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        run_clients(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=1000)
@@ -619,6 +668,9 @@ def main() -> None:
     parser.add_argument("--client-cpu", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument(
+        "--stall", type=int, default=0, help="also run each mode with 1 client in N not reading (0: don't)"
+    )
+    parser.add_argument(
         "--ws", default="auto", help="uvicorn's WebSocket implementation for civic (`civic serve`: auto)"
     )
     args = parser.parse_args()
@@ -626,9 +678,10 @@ def main() -> None:
     os.environ["BENCH_UVICORN_WS"] = args.ws
     results = []
     for mode in args.modes.split(","):
-        print(f"… {mode}", file=sys.stderr, flush=True)
-        results.append(run_mode(mode, args))
-        print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+        for stall in (0, args.stall) if args.stall else (0,):
+            print(f"… {mode} (1 in {stall} stalled)" if stall else f"… {mode}", file=sys.stderr, flush=True)
+            results.append(run_mode(mode, args, stall))
+            print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     text = report(results, args)
     print(text)
     if args.out:

@@ -531,12 +531,6 @@ def _echo_json(value: object) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
-def _b64(value: bytes) -> str:
-    import base64
-
-    return base64.b64encode(value).decode()
-
-
 @ledger.command("verify", short_help="Recompute the ledger and check every signed tree head.")
 def ledger_verify() -> None:
     """Recompute every leaf from the stored entries and records, every stored subtree hash and the
@@ -590,24 +584,11 @@ def ledger_head() -> None:
 def ledger_proof(index: int, size: int | None) -> None:
     """RFC 9162 inclusion proof of entry INDEX in the tree of the first SIZE entries; without --size,
     in the latest signed tree head's tree (printed alongside) when it holds the entry."""
-    from civic.trust import ledger as trust_ledger
-    from civic.trust.treeheads import latest_tree_head
+    from civic.trust.ledger_views import inclusion_out
 
     settings = _settings()
     with _LedgerReader(settings) as session:
-        head = latest_tree_head(session)
-        if size is None:
-            size = head.size if head is not None and index < head.size else trust_ledger.tree_size(session)
-        proof = _ledger_call(lambda: trust_ledger.inclusion_proof(session, index, size))
-        out: dict[str, object] = {
-            "index": index,
-            "size": size,
-            "leaf_hash": _b64(trust_ledger.fetch_nodes(session, [(0, index)])[(0, index)]),
-            "root": _b64(trust_ledger.root(session, size)),
-            "inclusion_proof": [_b64(h) for h in proof],
-        }
-        if head is not None and head.size == size:
-            out["tree_head"] = head.to_json()
+        out = _ledger_call(lambda: inclusion_out(session, index, size))
     _echo_json(out)
 
 
@@ -616,18 +597,11 @@ def ledger_proof(index: int, size: int | None) -> None:
 @click.option("--new", "new", required=True, type=click.IntRange(min=1), help="The newer tree size.")
 def ledger_consistency(old: int, new: int) -> None:
     """RFC 9162 consistency proof that the tree of NEW entries extends the tree of OLD entries."""
-    from civic.trust import ledger as trust_ledger
+    from civic.trust.ledger_views import consistency_out
 
     settings = _settings()
     with _LedgerReader(settings) as session:
-        proof = _ledger_call(lambda: trust_ledger.consistency_proof(session, old, new))
-        out = {
-            "old": old,
-            "new": new,
-            "old_root": _b64(trust_ledger.root(session, old)),
-            "new_root": _b64(trust_ledger.root(session, new)),
-            "consistency_proof": [_b64(h) for h in proof],
-        }
+        out = _ledger_call(lambda: consistency_out(session, old, new))
     _echo_json(out)
 
 

@@ -7,20 +7,19 @@ Origin header is the only thing that stops another site from opening a socket as
 configured base URL is refused with HTTP 403. Clients without an Origin (not browsers) cannot
 borrow anyone's cookie and are let through.
 
-Each socket runs three tasks — read client frames, drain the queue to the socket, send
-heartbeats — until the client leaves, the server decides to close it (too slow, lifetime
-reached, abuse, shutdown) or sending fails.
+A socket has no task of its own beyond the one the server runs the endpoint in, which reads
+client frames until the client leaves, the server decides to close it (too slow, lifetime
+reached, abuse, shutdown: `close_soon` interrupts the read) or a write fails. Frames are written
+by whoever produces them (connection.py); heartbeats come from the hub; the lifetime is a timer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from urllib.parse import urlsplit
 
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -73,7 +72,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         return
     token = websocket.cookies.get(session_cookie_name(settings)) or None
     try:
-        account_id, epoch = await run_in_threadpool(identify, runtime.db, settings, hub.backend, token)
+        account_id, epoch = await hub.in_pool(identify, runtime.db, settings, hub.backend, token)
     except Exception as exc:
         log.warning("realtime: cannot open a socket now (%s)", exc)
         await websocket.accept()
@@ -83,7 +82,12 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     await websocket.accept()
     config = hub.config
     connection = Connection(
-        websocket, config, account_id=account_id, session_token=token, on_close=hub.detach
+        websocket,
+        config,
+        account_id=account_id,
+        session_token=token,
+        on_close=hub.detach,
+        conn_id=hub.new_connection_id(),
     )
     hub.attach(connection)
     connection.send(protocol.welcome(epoch, account_id, config.heartbeat_seconds, config.max_frame_bytes))
@@ -91,7 +95,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         await _run(connection, hub, runtime.db, settings)
     finally:
         hub.detach(connection)
-        connection.done.set()
+        hub.finished(connection)
 
 
 async def _deny(websocket: WebSocket) -> None:
@@ -104,39 +108,37 @@ async def _deny(websocket: WebSocket) -> None:
 
 
 async def _run(connection: Connection, hub: Hub, db: Database, settings: Settings) -> None:
+    """Read client frames in this (the socket's own) task until the client leaves or the server
+    decides to close, then send the close frame if there is anyone to receive it."""
     config = hub.config
+    task = asyncio.current_task()
+    assert task is not None
     lifetime = config.max_lifetime_seconds * random.uniform(0.9, 1.0)  # noqa: S311 (spreads reconnects)
-    reader = asyncio.create_task(_read_loop(connection, hub, db, settings), name="ws-read")
-    sender = asyncio.create_task(connection.send_loop(), name="ws-send")
-    tasks = {
-        reader,
-        sender,
-        asyncio.create_task(connection.heartbeat_loop(), name="ws-heartbeat"),
-        asyncio.create_task(connection.stopping.wait(), name="ws-stopping"),
-    }
-    try:
-        done, _pending = await asyncio.wait(tasks, timeout=lifetime, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+    timer = asyncio.get_running_loop().call_later(
+        lifetime,
+        connection.close_soon,
+        protocol.CLOSE_RECONNECT,
+        "connection lifetime reached; reconnect and resume",
+    )
     client_gone = False
-    if reader in done:
-        failure = reader.exception()
-        if failure is None:
+    connection.reader = task  # close_soon interrupts the read (connection.py)
+    try:
+        if not connection.stopping:  # the welcome could not be written, or shutdown began
+            await _read_loop(connection, hub, db, settings)
             client_gone = connection.close_code is None  # it returned: the client left, or we decided
-        elif isinstance(failure, WebSocketDisconnect | OSError):
-            client_gone = True
-        else:
-            log.error("realtime: handling a client frame failed", exc_info=failure)
-            connection.close_soon(protocol.CLOSE_SERVER_ERROR, "server error; reconnect")
-    if sender in done and sender.exception() is not None:
-        client_gone = True  # writing failed: the socket is gone
-    if not done:
-        connection.close_soon(protocol.CLOSE_RECONNECT, "connection lifetime reached; reconnect and resume")
-    if connection.close_code is not None and not client_gone:
+    except asyncio.CancelledError:
+        if not connection.interrupted(task):
+            raise  # the server is cancelling this task, not us interrupting the read
+    except (WebSocketDisconnect, OSError):
+        client_gone = True
+    except Exception:
+        log.exception("realtime: handling a client frame failed")
+        connection.close_soon(protocol.CLOSE_SERVER_ERROR, "server error; reconnect")
+    finally:
+        connection.reader = None
+        timer.cancel()
+        connection.stop_writing()
+    if connection.close_code is not None and not (client_gone or connection.gone):
         await connection.close_socket()
 
 
@@ -175,6 +177,8 @@ async def _read_loop(connection: Connection, hub: Hub, db: Database, settings: S
             for topic in request.topics:
                 hub.unsubscribe(connection, topic)
                 await connection.put(protocol.unsubscribed(topic))
+        if connection.stopping:
+            return
 
 
 def routes() -> list[WebSocketRoute]:

@@ -184,3 +184,8 @@ def event(topic: str, offset: int, epoch: str, event_json: str) -> str:
         + event_json
         + "}"
     )
+
+
+def presence(topic: str, count: int) -> str:
+    """How many sockets follow `topic` now, across every web process: a number, never who."""
+    return _frame(type="presence", topic=topic, count=count)

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from starlette.concurrency import run_in_threadpool
-
 from civic.db import Database
 from civic.events.backends import EventBackend, Published
 from civic.identity.sessions import resolve_session
@@ -95,23 +93,21 @@ async def subscribe(
         return
 
     try:
-        refusals = await run_in_threadpool(
-            authorize_topics, db, settings, connection.session_token, list(wanted)
-        )
+        refusals = await hub.in_pool(authorize_topics, db, settings, connection.session_token, list(wanted))
     except Exception:
         await _unavailable(connection, list(wanted))
         return
     for topic, refusal in refusals.items():
         del wanted[topic]
         await connection.put(protocol.error(refusal.code, refusal.message, topic))
-    if not wanted or connection.stopping.is_set():
+    if not wanted or connection.stopping:
         return
 
     for topic in wanted:
         connection.topics[topic] = TopicState()  # pending: live frames are held until replayed
         hub.subscribe(connection, topic)
     try:
-        begun = await run_in_threadpool(starts, hub.backend, wanted, config.max_replay)
+        begun = await hub.in_pool(starts, hub.backend, wanted, config.max_replay)
     except Exception:
         for topic in wanted:
             hub.unsubscribe(connection, topic)

@@ -16,7 +16,9 @@ from civic.http.api import Api, Call
 from civic.http.errors import error_body
 from civic.trust import aggregates, consents, gate, receipts, requests, tracker, vault
 from civic.trust.keys import trust_keys
+from civic.trust.ledger_views import consistency_out, inclusion_out
 from civic.trust.schemas import AnswerInput, ProactiveInput, ReadInput, RequestInput, VaultInput
+from civic.trust.treeheads import sign_tree_head
 from civic.trust.views import (
     AccessList,
     ConsentCentreOut,
@@ -215,3 +217,83 @@ def profile(call: Call) -> ProfileOut:
         min_cell=getattr(settings, "aggregate_min_cell", aggregates.DEFAULT_MIN_CELL),
     )  # fmt: skip
     return profile_out(result)
+
+
+# ---- the ledger's public proofs (anyone may check the log) --------------------------------------
+
+
+class TreeHeadOut(BaseModel):
+    origin: str
+    size: int
+    root: str = Field(description="Merkle tree hash (RFC 9162), base64")
+    timestamp: int = Field(description="Milliseconds since the epoch, UTC")
+    time: str
+    signature: str = Field(description="Ed25519 over the documented checkpoint note, base64")
+    public_key: str
+
+
+class InclusionOut(BaseModel):
+    index: int
+    size: int
+    leaf_hash: str
+    root: str
+    inclusion_proof: list[str]
+    tree_head: TreeHeadOut | None = None
+
+
+class ConsistencyOut(BaseModel):
+    old: int
+    new: int
+    old_root: str
+    new_root: str
+    consistency_proof: list[str]
+
+
+class InclusionQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    index: int = Field(ge=0, le=2**62, description="The entry's 0-based index")
+    size: int | None = Field(
+        default=None, ge=1, le=2**62, description="Tree size (default: the latest head's)"
+    )
+
+
+class ConsistencyQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    old: int = Field(ge=1, le=2**62)
+    new: int = Field(ge=1, le=2**62)
+
+
+@api.endpoint(
+    "GET",
+    "/api/ledger/head",
+    summary="The consent ledger's current signed tree head (signed now if entries were appended)",
+    response=TreeHeadOut,
+)
+def get_tree_head(call: Call) -> TreeHeadOut:
+    return TreeHeadOut.model_validate(sign_tree_head(call.session, _keys(call).signer).to_json())
+
+
+@api.endpoint(
+    "GET",
+    "/api/ledger/inclusion",
+    summary="RFC 9162 inclusion proof of one ledger entry",
+    query=InclusionQuery,
+    response=InclusionOut,
+)
+def get_inclusion_proof(call: Call) -> InclusionOut:
+    q = call.query
+    return InclusionOut.model_validate(inclusion_out(call.session, q.index, q.size))
+
+
+@api.endpoint(
+    "GET",
+    "/api/ledger/consistency",
+    summary="RFC 9162 consistency proof between two tree sizes",
+    query=ConsistencyQuery,
+    response=ConsistencyOut,
+)
+def get_consistency_proof(call: Call) -> ConsistencyOut:
+    q = call.query
+    return ConsistencyOut.model_validate(consistency_out(call.session, q.old, q.new))

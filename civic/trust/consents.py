@@ -119,20 +119,8 @@ def grant(
             {"attributes": "Choose among the attributes asked for."},
         )
     _check_unanswered(session, citizen, request)
-    at = now or utcnow()
     assert citizen.id is not None
-    consent = Consent(
-        citizen_id=citizen.id,
-        agency_id=request.agency_id,
-        request_id=request.id,
-        consultation_id=request.consultation_id,
-        purpose=request.purpose,
-        attributes=granted,
-        state=ConsentState.GIVEN,
-        retention_days=request.retention_days,
-        decided_at=at,
-        expires_at=at + timedelta(days=request.retention_days),
-    )
+    consent = _answering(request, citizen.id, granted, ConsentState.GIVEN, now or utcnow())
     return _answer(session, consent, "consent.granted", CONSENT_GRANTED, citizen.id)
 
 
@@ -143,18 +131,27 @@ def refuse(
     request = addressed_request(session, citizen, request_id)
     _check_unanswered(session, citizen, request)
     assert citizen.id is not None
-    consent = Consent(
-        citizen_id=citizen.id,
+    consent = _answering(request, citizen.id, list(request.attributes), ConsentState.REFUSED, now or utcnow())
+    return _answer(session, consent, "consent.refused", CONSENT_REFUSED, citizen.id)
+
+
+def _answering(
+    request: DisclosureRequest, citizen_id: int, attributes: list[str], state: ConsentState, at: datetime
+) -> Consent:
+    """The citizen's answer to a request: a given consent runs for the request's retention period;
+    a refusal records what was refused and never expires."""
+    return Consent(
+        citizen_id=citizen_id,
         agency_id=request.agency_id,
         request_id=request.id,
         consultation_id=request.consultation_id,
         purpose=request.purpose,
-        attributes=list(request.attributes),
-        state=ConsentState.REFUSED,
+        attributes=attributes,
+        state=state,
         retention_days=request.retention_days,
-        decided_at=now or utcnow(),
+        decided_at=at,
+        expires_at=at + timedelta(days=request.retention_days) if state == ConsentState.GIVEN else None,
     )
-    return _answer(session, consent, "consent.refused", CONSENT_REFUSED, citizen.id)
 
 
 def grant_proactively(

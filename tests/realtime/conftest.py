@@ -214,16 +214,44 @@ class WsClient:
     def __init__(self, ws: ClientConnection) -> None:
         self.ws = ws
         self.welcome: dict[str, Any] = {}
+        self.presence: list[dict[str, Any]] = []  # presence frames, set aside by `recv`
 
     async def send(self, message: dict[str, Any] | str) -> None:
         await self.ws.send(message if isinstance(message, str) else json.dumps(message))
 
     async def recv(self, timeout: float = TIMEOUT) -> dict[str, Any]:
-        """The next frame that is not a heartbeat."""
+        """The next frame that is not a heartbeat or a presence count (those are kept in
+        `presence`: they come whenever a topic's viewer count changes, unrelated to events)."""
         while True:
             frame = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
-            if frame["type"] != "heartbeat":
+            if frame["type"] == "presence":
+                self.presence.append(frame)
+            elif frame["type"] != "heartbeat":
                 return frame  # type: ignore[no-any-return]
+
+    async def presence_count(self, topic: str, count: int, timeout: float = TIMEOUT) -> None:
+        """Read until `topic`'s latest presence frame says `count` (frames seen before included)."""
+
+        def latest() -> int | None:
+            counts = [f["count"] for f in self.presence if f["topic"] == topic]
+            return counts[-1] if counts else None
+
+        deadline = asyncio.get_running_loop().time() + timeout
+        while latest() != count:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise AssertionError(
+                    f"{topic}: presence stayed at {latest()}, wanted {count}: {self.presence}"
+                )
+            try:
+                raw = await asyncio.wait_for(self.ws.recv(), left)
+            except TimeoutError:
+                continue  # the deadline check above says what was seen
+            frame = json.loads(raw)
+            if frame["type"] == "presence":
+                self.presence.append(frame)
+            elif frame["type"] != "heartbeat":
+                raise AssertionError(f"expected a presence frame, got {frame}")
 
     async def expect(self, kind: str, timeout: float = TIMEOUT) -> dict[str, Any]:
         frame = await self.recv(timeout)

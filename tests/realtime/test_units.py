@@ -3,6 +3,7 @@ bookkeeping that makes delivery exactly-once and in order."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from types import SimpleNamespace
 from typing import Any
@@ -115,10 +116,23 @@ def test_hub_limits_come_from_ws_settings_when_they_exist() -> None:
 # ---- per-socket bookkeeping ----------------------------------------------------------------------
 
 
-def connection(queue_frames: int = 100) -> tuple[Connection, list[Connection]]:
+class FakeSocket:
+    """Records what is written; a stalled one never finishes a write (a client not reading)."""
+
+    def __init__(self, stalled: bool = False) -> None:
+        self.sent: list[str] = []
+        self.stalled = stalled
+
+    async def send_text(self, frame: str) -> None:
+        if self.stalled:
+            await asyncio.get_running_loop().create_future()
+        self.sent.append(frame)
+
+
+def connection(queue_frames: int = 100, stalled: bool = False) -> tuple[Connection, list[Connection]]:
     closed: list[Connection] = []
     conn = Connection(
-        SimpleNamespace(),  # type: ignore[arg-type]  (never written to here)
+        FakeSocket(stalled),  # type: ignore[arg-type]
         HubConfig(queue_frames=queue_frames),
         account_id=None,
         session_token=None,
@@ -128,10 +142,12 @@ def connection(queue_frames: int = 100) -> tuple[Connection, list[Connection]]:
 
 
 def queued(conn: Connection) -> list[Any]:
+    """What was written to the socket since the last look, as (type, offset)."""
     out = []
-    while not conn.queue.empty():
-        frame = json.loads(conn.queue.get_nowait())
+    for raw in conn.websocket.sent:  # type: ignore[attr-defined]
+        frame = json.loads(raw)
         out.append((frame["type"], frame.get("offset")))
+    conn.websocket.sent.clear()  # type: ignore[attr-defined]
     return out
 
 
@@ -167,16 +183,42 @@ async def test_a_hole_in_a_topics_offsets_is_announced_as_a_reset() -> None:
     assert queued(conn) == [("event", 5), ("reset", None), ("event", 8)]
 
 
-async def test_a_full_queue_cuts_the_socket_off_and_takes_it_out_of_the_hub() -> None:
-    conn, closed = connection(queue_frames=3)
+async def test_a_full_backlog_cuts_the_socket_off_and_takes_it_out_of_the_hub() -> None:
+    conn, closed = connection(queue_frames=3, stalled=True)
     conn.topics["t:1"] = TopicState(epoch="e", pending=None)
-    for offset in range(1, 5):
+    for offset in range(1, 5):  # 1 waits to be written, 2-4 fill the backlog
         conn.offer("t:1", "e", offset, protocol.event("t:1", offset, "e", "{}"))
+    assert conn.close_code is None and conn.backlog is not None and len(conn.backlog) == 3
+    conn.offer("t:1", "e", 5, protocol.event("t:1", 5, "e", "{}"))
     assert conn.close_code == protocol.CLOSE_TOO_SLOW
     assert closed == [conn]
-    assert conn.queue.qsize() == 3
-    conn.offer("t:1", "e", 9, "{}")  # nothing more is taken once it is closing
-    assert conn.queue.qsize() == 3
+    assert conn.send("{}") is False  # nothing more is taken once it is closing
+    conn.stop_writing()
+
+
+async def test_a_write_that_waits_is_finished_by_a_task_then_direct_writes_resume() -> None:
+    conn, _ = connection()
+    conn.topics["t:1"] = TopicState(epoch="e", pending=None)
+    gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    socket = conn.websocket
+    real = socket.send_text
+
+    async def slow_once(frame: str) -> None:
+        socket.send_text = real  # type: ignore[method-assign]
+        await gate
+        socket.sent.append(frame)  # type: ignore[attr-defined]
+
+    socket.send_text = slow_once  # type: ignore[method-assign]
+    for offset in (1, 2, 3):
+        conn.offer("t:1", "e", offset, protocol.event("t:1", offset, "e", "{}"))
+    assert queued(conn) == []  # 1 waits for the socket, 2 and 3 queue behind it
+    gate.set_result(None)
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert queued(conn) == [("event", 1), ("event", 2), ("event", 3)]
+    assert conn.backlog is None
+    conn.offer("t:1", "e", 4, protocol.event("t:1", 4, "e", "{}"))
+    assert queued(conn) == [("event", 4)]  # written at once again: no task involved
 
 
 async def test_the_hub_builds_each_frame_once_for_all_subscribers() -> None:
@@ -187,6 +229,6 @@ async def test_the_hub_builds_each_frame_once_for_all_subscribers() -> None:
         conn.topics["t:1"] = TopicState(epoch="e", pending=None)
         hub.subscribe(conn, "t:1")
     hub.dispatch([published(1), published(1, topic="other:1")])
-    frame_a, frame_b = a.queue.get_nowait(), b.queue.get_nowait()
+    (frame_a,), (frame_b,) = a.websocket.sent, b.websocket.sent  # type: ignore[attr-defined]
     assert frame_a is frame_b
     assert hub.stats.events == 2 and hub.stats.frames == 2
