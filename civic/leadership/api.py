@@ -385,6 +385,7 @@ def own_scorecard(call: Call) -> scorecard.Scorecard:
     summary="The action log: public acts; officials may add the private acts of their agencies",
     query=LogQuery,
     response=ActionList,
+    errors=(401,),
 )
 def action_log(call: Call) -> ActionList:
     q: LogQuery = call.query

@@ -210,7 +210,7 @@ def send_digests(
             with db.transaction() as session:
                 sent = digest_one(session, account_id, cutoff, mailer, base_url=base_url, sender=sender)
         except Exception as exc:  # noqa: BLE001 — reported per account; the others still get theirs
-            report.failures.append(f"account {account_id}: {exc.__class__.__name__}: {exc}")
+            report.failures.append(f"account {account_id}: {_failure(exc)}")
         else:
             if sent:
                 report.accounts += 1
@@ -218,3 +218,10 @@ def send_digests(
         if progress is not None:
             progress(1)
     return report
+
+
+def _failure(exc: Exception) -> str:
+    """What went wrong, without the exception's text: smtplib puts the recipient's address in it
+    (SMTPRecipientsRefused), and this line goes to stderr and log collectors."""
+    code = getattr(exc, "smtp_code", None)
+    return f"{exc.__class__.__name__}" + (f" (SMTP {code})" if code else "")

@@ -7,10 +7,11 @@ is shown it, and an empty one is a 422.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from civic.http.api import MAX_ID
 from civic.identity.schemas import Line, MultiLine
 
 ReasonText = MultiLine
@@ -31,7 +32,7 @@ class DecisionInput(_Input):
 
 
 class BulkDecisionInput(_Input):
-    case_ids: list[int] = Field(min_length=1, max_length=200)
+    case_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(min_length=1, max_length=200)
     decision: Literal["approve", "reject", "hide", "restore", "keep"]
     reason: ReasonText = Field(min_length=3, max_length=1000)
 
@@ -40,7 +41,7 @@ class ItemDecisionInput(_Input):
     """A moderator acting on an item directly (from its page), not from a queued case."""
 
     item_kind: Literal["proposal", "comment"]
-    item_id: int = Field(ge=1)
+    item_id: int = Field(ge=1, le=MAX_ID)
     decision: Literal["approve", "reject", "hide", "restore"]
     reason: ReasonText = Field(min_length=3, max_length=1000)
 
@@ -55,7 +56,7 @@ class AppealDecisionInput(_Input):
 
 
 class BlockInput(_Input):
-    agency_id: int = Field(ge=1)  # the scope the moderator acts in
+    agency_id: int = Field(ge=1, le=MAX_ID)  # the scope the moderator acts in
     reason: ReasonText = Field(min_length=3, max_length=1000)
 
 
@@ -69,10 +70,10 @@ class AnswerInput(_Input):
 
 
 class GrantInput(_Input):
-    account_id: int = Field(ge=1)
+    account_id: int = Field(ge=1, le=MAX_ID)
     role: Literal["administrator", "convener", "moderator", "responder", "registrar", "analyst"]
-    agency_id: int | None = Field(default=None, ge=1)
-    consultation_id: int | None = Field(default=None, ge=1)
+    agency_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    consultation_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     ends_at: datetime | None = None
     reason: Line = Field(default="", max_length=300)
 

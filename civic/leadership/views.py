@@ -8,11 +8,13 @@ the queue must not learn who reported them.
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
 from civic.clock import UTCDateTime
+from civic.http.api import MAX_ID
 from civic.identity.models import Account
 from civic.leadership.models import AccountBlock, Appeal, ModerationCase, Notification, Report
 from civic.leadership.queries import LogEntry
@@ -152,7 +154,7 @@ class NotificationList(BaseModel):
 class MarkReadInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ids: list[int] | None = Field(
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(
         default=None, max_length=500, description="Notification ids; leave out to mark every one read."
     )
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from civic.clock import UTCDateTime
+from civic.http.api import MAX_ID
 from civic.identity.schemas import Line, MultiLine
 from civic.identity.standing import LEVELS
 
@@ -32,7 +33,7 @@ class _Input(BaseModel):
 
 
 class ConsultationInput(_Input):
-    agency_id: int
+    agency_id: int = Field(ge=1, le=MAX_ID)
     title: Line = Field(min_length=5, max_length=200)
     summary: MultiLine = Field(min_length=10, max_length=500)
     body: MultiLine = Field(min_length=1, max_length=20_000)
@@ -118,7 +119,7 @@ class ProposalInput(_Input):
 
 class CommentInput(_Input):
     body: MultiLine = Field(min_length=1, max_length=5_000)
-    parent_id: int | None = Field(default=None, ge=1)
+    parent_id: int | None = Field(default=None, ge=1, le=MAX_ID)
 
 
 class CommentEdit(_Input):

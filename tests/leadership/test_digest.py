@@ -155,6 +155,7 @@ def test_the_digest_goes_through_smtp_and_a_failed_send_waits_for_the_next_run(
     assert (
         failed.accounts == 0 and len(failed.failures) == 1 and f"account {w.leyla.id}" in failed.failures[0]
     )
+    assert "@" not in failed.failures[0], "a failure line names the account, never its address"
     with runtime.db.transaction() as s:
         row = s.get(NotificationSettings, w.leyla.id)
         assert row is None or row.digest_sent_at is None  # rolled back: still due
@@ -238,3 +239,12 @@ def test_preferences_page_and_live_state(runtime: Runtime, scene: Scene, browser
     assert anonymous.status_code == 303
     with runtime.db.transaction() as s, pytest.raises(NotAuthenticated):
         notifications.save_preferences(s, None, toast=set(), email=set())
+
+
+def test_a_refused_recipient_is_reported_without_its_address() -> None:
+    import smtplib
+
+    refused = smtplib.SMTPRecipientsRefused({"leyla@example.az": (550, b"5.1.1 leyla@example.az unknown")})
+    assert str(refused) and "leyla@example.az" in str(refused)  # what smtplib would have printed
+    assert digest._failure(refused) == "SMTPRecipientsRefused"
+    assert digest._failure(smtplib.SMTPDataError(554, b"rejected")) == "SMTPDataError (SMTP 554)"
