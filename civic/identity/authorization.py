@@ -69,6 +69,19 @@ def agency_lineage(session: Session, agency_id: int) -> list[int]:
     return lineage
 
 
+def agency_subtree(session: Session, agency_id: int) -> list[int]:
+    """The agency and every unit below it, breadth first: what a grant on the agency covers (the
+    inverse of `agency_lineage`). One query for the whole tree, which is small."""
+    children: dict[int | None, list[int]] = {}
+    for aid, parent in session.exec(select(Agency.id, Agency.parent_id).order_by(col(Agency.id))).all():
+        if aid is not None:
+            children.setdefault(parent, []).append(aid)
+    found = [agency_id]
+    for current in found:  # grows while iterating: breadth first
+        found.extend(a for a in children.get(current, []) if a not in found)
+    return found
+
+
 def active_grants(session: Session, account_id: int, at: datetime | None = None) -> list[Grant]:
     now = at or utcnow()
     grants = session.exec(

@@ -21,25 +21,11 @@ from sqlmodel import Session, col, or_, select
 from civic.clock import as_utc, utcnow
 from civic.errors import Forbidden, InvalidInput, NotFound
 from civic.identity import actions as identity_actions
-from civic.identity.authorization import Permission, Target, authorize
+from civic.identity.authorization import Permission, Target, agency_subtree, authorize
 from civic.identity.models import Account, AccountKind, Agency, Grant, Role
 from civic.leadership.schemas import GrantInput, ReasonInput
 from civic.participation.consultations import consultation_target
 from civic.participation.models import Consultation
-
-
-def agency_subtree(session: Session, agency_id: int) -> list[int]:
-    """The agency and every unit below it, breadth first (the tree is small: one query per level)."""
-    found = [agency_id]
-    level = [agency_id]
-    while level:
-        level = [
-            a
-            for a in session.exec(select(Agency.id).where(col(Agency.parent_id).in_(level))).all()
-            if a is not None and a not in found
-        ]
-        found.extend(level)
-    return found
 
 
 def _agency(session: Session, agency_id: int) -> Agency:

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 from civic.clock import utcnow
 from civic.errors import CivicError, Conflict, InvalidInput, NotFound
 from civic.events.envelope import emit
-from civic.identity.authorization import RULES, Permission, Target, active_grants, authorize
+from civic.identity.authorization import RULES, Permission, Target, active_grants, agency_subtree, authorize
 from civic.identity.models import Account, Agency
 from civic.leadership import actionlog
 from civic.leadership.events import MODERATION_DECIDED
@@ -71,20 +71,6 @@ class CaseAlreadyDecided(Conflict):
 # ---- scope -----------------------------------------------------------------------------------
 
 
-def agency_subtree(session: Session, agency_id: int) -> set[int]:
-    """The agency and every unit below it."""
-    children: dict[int | None, list[int]] = {}
-    for aid, parent in session.exec(select(Agency.id, Agency.parent_id)).all():
-        children.setdefault(parent, []).append(aid)  # type: ignore[arg-type]
-    found, todo = set(), [agency_id]
-    while todo:
-        current = todo.pop()
-        if current not in found:
-            found.add(current)
-            todo.extend(children.get(current, []))
-    return found
-
-
 def moderated_scope(session: Session, moderator: Account) -> tuple[set[int], set[int]]:
     """(agency ids, consultation ids) the moderator's active MODERATE grants cover."""
     assert moderator.id is not None
@@ -96,7 +82,7 @@ def moderated_scope(session: Session, moderator: Account) -> tuple[set[int], set
         if grant.consultation_id is not None:
             consultations.add(grant.consultation_id)
         elif grant.agency_id is not None:
-            agencies |= agency_subtree(session, grant.agency_id)
+            agencies.update(agency_subtree(session, grant.agency_id))
     return agencies, consultations
 
 

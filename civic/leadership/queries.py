@@ -17,10 +17,9 @@ from sqlalchemy import ColumnElement, and_, false, func, or_
 from sqlmodel import Session, col, select
 
 from civic.clock import as_utc
-from civic.identity.authorization import RULES, Permission, Target, active_grants, authorize
+from civic.identity.authorization import RULES, Permission, Target, active_grants, agency_subtree, authorize
 from civic.identity.models import Account, Agency
 from civic.leadership.models import OfficialAction
-from civic.participation.models import ProposalAnswer
 
 PER_PAGE = 50
 
@@ -49,22 +48,6 @@ class LogPage:
     total: int
     page: int
     pages: int
-
-
-def agency_subtree(session: Session, agency_id: int) -> set[int]:
-    """The agency and every unit below it (a grant on an agency covers exactly these)."""
-    children: dict[int | None, list[int]] = {}
-    for aid, parent in session.exec(select(Agency.id, Agency.parent_id)).all():
-        children.setdefault(parent, []).append(aid)  # type: ignore[arg-type]
-    found: set[int] = set()
-    todo = [agency_id]
-    while todo:
-        current = todo.pop()
-        if current in found:
-            continue
-        found.add(current)
-        todo.extend(children.get(current, []))
-    return found
 
 
 def _page(session: Session, where: ColumnElement[bool], page: int) -> LogPage:
@@ -121,7 +104,7 @@ def dashboard_agencies(session: Session, actor: Account) -> set[int]:
     agencies: set[int] = set()
     for grant in active_grants(session, actor.id):
         if grant.role in roles and grant.agency_id is not None:
-            agencies |= agency_subtree(session, grant.agency_id)
+            agencies.update(agency_subtree(session, grant.agency_id))
     return agencies
 
 
@@ -140,14 +123,3 @@ def official_log(
     official = authorize(session, actor, Permission.VIEW_DASHBOARD)
     where = or_(col(OfficialAction.public).is_(True), _in_agencies(dashboard_agencies(session, official)))
     return _page(session, where, page)
-
-
-def answer_history(session: Session, proposal_id: int) -> list[ProposalAnswer]:
-    """Every answer the proposal was given, oldest first (the last is its current answer)."""
-    return list(
-        session.exec(
-            select(ProposalAnswer)
-            .where(ProposalAnswer.proposal_id == proposal_id)
-            .order_by(col(ProposalAnswer.created_at), col(ProposalAnswer.id))
-        ).all()
-    )

@@ -48,10 +48,9 @@ from sqlmodel import Session, col, select
 
 from civic.clock import as_utc, utcnow
 from civic.errors import NotFound
-from civic.identity.authorization import active_grants
+from civic.identity.authorization import active_grants, agency_subtree
 from civic.identity.models import Account, Agency, Role
 from civic.leadership.models import DEFAULT_ANSWER_PROMISE_DAYS, AgencyPromise, CaseOrigin, ModerationCase
-from civic.leadership.queries import agency_subtree
 from civic.participation.models import Consultation, Proposal, ProposalAnswer, ProposalStatus
 
 PUBLIC = (ProposalStatus.PUBLISHED.value, ProposalStatus.WITHDRAWN.value)
@@ -262,7 +261,7 @@ def _scope(session: Session, official_id: int, role: Role, now: datetime) -> tup
         if grant.consultation_id is not None:
             consultations.add(grant.consultation_id)
         elif grant.agency_id is not None:
-            agencies |= agency_subtree(session, grant.agency_id)
+            agencies.update(agency_subtree(session, grant.agency_id))
     return agencies, consultations
 
 

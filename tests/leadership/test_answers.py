@@ -12,10 +12,10 @@ from civic.clock import as_utc, utcnow
 from civic.errors import Conflict, Forbidden, NotAuthenticated, NotFound
 from civic.identity.models import Grant, Role
 from civic.leadership.models import OfficialAction
-from civic.leadership.queries import answer_history
 from civic.leadership.schemas import AnswerInput
 from civic.participation.models import Proposal, ProposalAnswer
 from civic.participation.moderation import do_moderate_proposal
+from civic.participation.queries import answer_history
 from civic.runtime import Runtime
 from tests.leadership._answers_support import ANSWER_TEXT, actions_logged, answer, count, envelopes, responder
 from tests.leadership.conftest import Scene, load, proposal, snapshot

@@ -1,0 +1,5 @@
+"""`python -m civic.cli`."""
+
+from civic.cli import main
+
+main()
