@@ -15,13 +15,17 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 import civic
+from civic import home as home_page
 from civic.engagement import pages as engagement_pages
+from civic.engagement.texts import badge_titles
 from civic.http.api import Operation, openapi_document
 from civic.http.errors import EXCEPTION_HANDLERS
 from civic.http.guard import RequestGuard
+from civic.http.locale import LocaleMiddleware
 from civic.http.templates import WEB_DIR, make_templates, render
+from civic.identity import language as identity_language
 from civic.identity import routes as identity_routes
-from civic.identity.web import current_account, session_cookie_name
+from civic.identity.web import session_cookie_name
 from civic.leadership import console as leadership_console
 from civic.leadership import routes as leadership_routes
 from civic.participation import routes as participation_routes
@@ -44,8 +48,15 @@ def api_operations() -> list[Operation]:
 
 
 async def home(request: Request) -> Response:
-    await current_account(request)
-    return render(request, "home.html", {"logged_out": request.query_params.get("logged_out") == "1"})
+    """What a newcomer can do here, the consultations open now and today's public activity; live
+    with JavaScript (dashboard.js refetches it on the open consultations' events), whole without."""
+    snapshot = await home_page.cached_snapshot(request)  # also finds who is logged in
+    context = {
+        "logged_out": request.query_params.get("logged_out") == "1",
+        "home": snapshot,
+        "poll_seconds": home_page.POLL_SECONDS,
+    }
+    return render(request, "home.html", context, headers={"Cache-Control": "no-store"})
 
 
 async def healthz(request: Request) -> Response:
@@ -105,6 +116,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         Route("/openapi.json", openapi),
         Mount("/static", StaticFiles(directory=str(WEB_DIR / "static")), name="static"),
         *identity_routes.routes(),
+        *identity_language.routes(),
         *participation_routes.routes(),
         *leadership_routes.routes(),
         *leadership_console.routes(),
@@ -115,12 +127,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(LocaleMiddleware),
             Middleware(
                 RequestGuard,
                 secret_key=runtime.secret_key,
                 secure_cookies=settings.cookies_secure,
                 max_body_bytes=settings.max_body_bytes,
-            )
+            ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
@@ -128,6 +141,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.runtime = runtime
     app.state.hub = hub
     app.state.templates = make_templates()
+    app.state.templates.env.globals["badge_titles"] = badge_titles
     return app
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session
 
 from civic.errors import ServiceUnavailable
+from civic.i18n import _
 
 _AFTER_COMMIT = "civic_after_commit"
 _DATABASE = "civic_database"
@@ -113,7 +114,7 @@ class Database:
             session.rollback()
             if _is_connection_problem(exc):
                 raise ServiceUnavailable(
-                    "The database is unavailable; please retry in a few seconds."
+                    _("The database is unavailable; please retry in a few seconds.")
                 ) from exc
             raise
         except BaseException:

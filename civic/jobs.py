@@ -18,6 +18,10 @@ JobRunner = Callable[[str, tuple[Any, ...]], None]
 class Jobs(Protocol):
     def enqueue(self, name: str, *args: Any) -> None: ...
 
+    def backlog(self) -> int:
+        """Jobs sent and still waiting for a worker."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -32,6 +36,9 @@ class InlineJobs:
             self._runner(name, args)
         except Exception:
             log.exception("inline job %s%r failed", name, args)
+
+    def backlog(self) -> int:
+        return 0
 
     def close(self) -> None:
         pass
@@ -56,6 +63,9 @@ class RQJobs:
             result_ttl=0,
             failure_ttl=86_400,
         )
+
+    def backlog(self) -> int:
+        return self.queue.count
 
     def close(self) -> None:
         """Release the Redis connections, so a process that builds runtimes (tests) does not leak them."""

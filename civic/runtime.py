@@ -22,6 +22,7 @@ from civic.events.relay import Relay
 from civic.identity.passwords import Passwords
 from civic.jobs import InlineJobs, Jobs, RQJobs
 from civic.ratelimit import RateLimits
+from civic.ratelimit import attach as attach_limits
 from civic.settings import Mode, Settings
 from civic.wiring import attach_services, default_handler_set, import_models
 
@@ -109,7 +110,9 @@ def build_runtime(settings: Settings, handlers: HandlerSet | None = None) -> Run
         batch_size=settings.relay_batch_size,
         poll_seconds=settings.relay_poll_seconds,
         lease_seconds=settings.job_lease_seconds,
+        backlog=lambda: runtime_box[0].jobs.backlog(),
     )
+    limits = RateLimits(settings)
     jobs: Jobs
     if settings.mode is Mode.PRODUCTION:
         jobs = RQJobs(settings.redis_url, settings.rq_queue)
@@ -122,12 +125,13 @@ def build_runtime(settings: Settings, handlers: HandlerSet | None = None) -> Run
         handlers=handler_set,
         jobs=jobs,
         relay=relay,
-        limits=RateLimits(settings),
+        limits=limits,
         passwords=Passwords(settings),
         retry=retry,
         secret_key=secret_key,
     )
     runtime_box.append(runtime)
+    attach_limits(db.engine, limits)
     db.on_signal(OUTBOX_WRITTEN, relay.wake)
     return runtime
 

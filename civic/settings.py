@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     login_failure_limit: str = "5/15minutes"
     login_failure_ip_limit: str = "50/15minutes"
     registration_limit: str = "20/hour"
+    posting_limit: str = "10/minute"  # proposals and comments together, per account (bursts)
+    reporting_limit: str = "30/hour"  # reports per account
 
     # Event bus.
     relay_in_web: bool | None = None  # None: the web process relays in embedded mode only

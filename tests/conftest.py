@@ -159,6 +159,9 @@ def make_settings(tmp_path: Path, database_url: str, redis_prefix: str, **overri
         "vault_key": TEST_VAULT_KEY,
         "ledger_signing_key": TEST_SIGNING_KEY,
         "registration_limit": "10000/hour",
+        # Tests seed many posts and reports per account; tests/security/test_rate_limits.py sets real ones.
+        "posting_limit": "100000/minute",
+        "reporting_limit": "100000/hour",
         "relay_in_web": False,
         "secure_cookies": False,
         **FAST_ARGON2,

@@ -33,7 +33,7 @@ CHEAP_ARGON2 = {
     "CIVIC_ARGON2_TIME_COST": "2",
     "CIVIC_ARGON2_PARALLELISM": "1",
 }
-COMMANDS = ("serve", "worker", "migrate", "demo", "engagement", "notifications", "ledger")
+COMMANDS = ("serve", "worker", "migrate", "demo", "engagement", "notifications", "ledger", "i18n", "bench")
 CLOSED_PORT_PG = "postgresql+psycopg://civic:hunter2@127.0.0.1:1/civic"
 
 

@@ -357,13 +357,17 @@ def _print_demo_report(settings: Settings, report: DemoReport, relayed: int, cit
 
 # The command groups of the modules live beside this file; they use the helpers above through
 # this module (so a test can replace one), hence registered last.
+from civic.cli import bench as _bench  # noqa: E402
 from civic.cli import engagement as _engagement  # noqa: E402
+from civic.cli import i18n as _i18n  # noqa: E402
 from civic.cli import ledger as _ledger  # noqa: E402
 from civic.cli import notifications as _notifications  # noqa: E402
 
+main.add_command(_bench.bench)
 main.add_command(_engagement.engagement)
 main.add_command(_notifications.notifications)
 main.add_command(_ledger.ledger)
+main.add_command(_i18n.i18n)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from civic.engagement.rules import RulesError, _Lines
+from civic.engagement.texts import BADGE_TEXTS
 
 DEFAULT_BADGES_PATH = Path(__file__).with_name("badges.toml")
 LEVELS = 5
@@ -122,6 +123,17 @@ class _Table:
             self.fail(key, f"{key!r} must be a short text (1-{limit} characters)")
         return value.strip()
 
+    def translatable(self, key: str, limit: int) -> str:
+        """A text citizens see: it must be one the catalogs translate (civic/engagement/texts.py)."""
+        value = self.text(key, limit)
+        if value not in BADGE_TEXTS:
+            self.fail(
+                key,
+                f"{key!r} {value!r} has no translation: list it in civic/engagement/texts.py, "
+                "then run `civic i18n update --area engagement` and translate it",
+            )
+        return value
+
 
 def _badge(t: _Table) -> Badge:
     for key in t.values:
@@ -143,8 +155,8 @@ def _badge(t: _Table) -> Badge:
         t.fail("thresholds", f"'thresholds' must be above zero and increasing, not {thresholds}")
     return Badge(
         name=name,
-        title=t.text("title", 60),
-        description=t.text("description", 120),
+        title=t.translatable("title", 60),
+        description=t.translatable("description", 120),
         thresholds=tuple(thresholds),  # type: ignore[arg-type]
         line=t.lines.table("badge", t.index),
     )

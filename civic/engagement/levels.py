@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from civic.engagement.measures import STRIKE_DAYS, Activity
+from civic.i18n import _, ngettext
 from civic.identity.standing import privileges
 
 
@@ -31,24 +32,53 @@ class Requirement:
     outcomes: int = 0  # proposals accepted or implemented (the changemaker count)
 
     def unmet(self, a: Activity) -> list[str]:
-        """What `a` still lacks for this level, in words the citizen is shown."""
+        """What `a` still lacks for this level, in words the citizen is shown (in their language)."""
         missing = []
         if a.days_active < self.days_active:
-            missing.append(f"take part on {self.days_active - a.days_active} more day(s)")
+            missing.append(
+                ngettext(
+                    "take part on %(num)s more day",
+                    "take part on %(num)s more days",
+                    self.days_active - a.days_active,
+                )
+            )
         if a.contributions < self.contributions:
-            missing.append(f"{self.contributions - a.contributions} more published proposal(s) or comment(s)")
+            missing.append(
+                ngettext(
+                    "%(num)s more published proposal or comment",
+                    "%(num)s more published proposals or comments",
+                    self.contributions - a.contributions,
+                )
+            )
         if a.points < self.points:
-            missing.append(f"{self.points - a.points} more points")
+            missing.append(ngettext("%(num)s more point", "%(num)s more points", self.points - a.points))
         if a.account_days < self.account_days:
-            missing.append(f"an account at least {self.account_days} days old")
+            missing.append(
+                ngettext(
+                    "an account at least %(num)s day old",
+                    "an account at least %(num)s days old",
+                    self.account_days,
+                )
+            )
         if a.recent_strikes > self.max_recent_strikes:
             missing.append(
-                f"no more than {self.max_recent_strikes} item(s) removed by moderation in {STRIKE_DAYS} days"
+                ngettext(
+                    "no more than %(num)s item removed by moderation in %(days)s days",
+                    "no more than %(num)s items removed by moderation in %(days)s days",
+                    self.max_recent_strikes,
+                    days=STRIKE_DAYS,
+                )
             )
         if self.report_margin is not None and a.dismissed_reports > a.upheld_reports + self.report_margin:
-            missing.append("more of your reports upheld by moderators than dismissed")
+            missing.append(_("more of your reports upheld by moderators than dismissed"))
         if a.counts.get("changemaker", 0) < self.outcomes:
-            missing.append(f"{self.outcomes} proposal(s) accepted or implemented by officials")
+            missing.append(
+                ngettext(
+                    "%(num)s proposal accepted or implemented by officials",
+                    "%(num)s proposals accepted or implemented by officials",
+                    self.outcomes,
+                )
+            )
         return missing
 
 
@@ -96,14 +126,14 @@ class LevelView:
 def describe(activity: Activity, level: int) -> LevelView:
     current = privileges(level)
     if level + 1 >= len(REQUIREMENTS):
-        return LevelView(level, current.name, current.describe(), None, None, [], [])
+        return LevelView(level, current.local_name, current.describe(), None, None, [], [])
     following = privileges(level + 1)
     return LevelView(
         level=level,
-        name=current.name,
+        name=current.local_name,
         unlocks=current.describe(),
         next_level=level + 1,
-        next_name=following.name,
+        next_name=following.local_name,
         next_unlocks=following.describe(),
         next_needs=REQUIREMENTS[level + 1].unmet(activity),
     )

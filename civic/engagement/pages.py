@@ -28,6 +28,7 @@ from civic.errors import CivicError, NotAuthenticated, NotFound
 from civic.http.api import MAX_ID
 from civic.http.forms import form_data, render_form_failure
 from civic.http.templates import render
+from civic.i18n import _
 from civic.identity.models import Account, AccountKind
 from civic.identity.standing import privileges, standing_level
 from civic.identity.web import transact
@@ -119,19 +120,19 @@ async def public_profile(request: Request) -> Response:
     _attach(request)
     person_id = int(request.path_params["account_id"])
     if not 0 < person_id <= MAX_ID:
-        raise NotFound("There is nobody at this address.")
+        raise NotFound(_("There is nobody at this address."))
 
     def work(session: Session, _viewer: Account | None) -> dict[str, Any]:
         person = session.get(Account, person_id)
         if person is None or person.kind == AccountKind.OFFICIAL or not person.is_active:
-            raise NotFound("There is nobody at this address.")
+            raise NotFound(_("There is nobody at this address."))
         choices = preferences_of(session, person_id)
         level = standing_level(session, person_id)
         board = leaderboards.board_key("global", "all")
         return {
             "person": person,
             "level": level,
-            "level_name": privileges(level).name,
+            "level_name": privileges(level).local_name,
             "points": queries.balance(session, person_id),
             "place": leaderboards.place_of(session, board, person_id) if choices.on_leaderboards else None,
             "badges": badge_views(session, _badges(), person_id, earned_only=True)
@@ -179,7 +180,7 @@ async def leaderboard(request: Request) -> Response:
         if scope == "district" and district not in districts:
             chosen = "global" if district is None else "missing"
         if chosen == "missing":
-            raise NotFound("There is no such leaderboard: pick a published consultation or a district.")
+            raise NotFound(_("There is no such leaderboard: pick a published consultation or a district."))
         board = leaderboards.board_key(chosen, window, consultation_id=consultation_id, district=district)
         mine = None
         if viewer is not None and viewer.id is not None:

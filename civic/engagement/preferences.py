@@ -16,6 +16,7 @@ from civic.engagement.leaderboards import show_or_hide
 from civic.engagement.ledger import lock_accounts
 from civic.engagement.models import Preference
 from civic.errors import Forbidden, NotAuthenticated
+from civic.i18n import _
 from civic.identity.models import Account, AccountKind
 
 
@@ -36,9 +37,9 @@ def preferences_of(session: Session, account_id: int) -> Preference:
 
 def check_set_preferences(session: Session, actor: Account | None) -> Account:
     if actor is None or actor.id is None:
-        raise NotAuthenticated("Log in to choose what your profile shows.")
+        raise NotAuthenticated(_("Log in to choose what your profile shows."))
     if actor.kind == AccountKind.OFFICIAL:
-        raise Forbidden("Officials have no engagement profile: they hold no points, badges or levels.")
+        raise Forbidden(_("Officials have no engagement profile: they hold no points, badges or levels."))
     return actor
 
 

@@ -24,6 +24,7 @@ from civic.engagement.badges import UNPROMPTED, Badge, Badges
 from civic.engagement.events import BADGE_EARNED, LEVEL_CHANGED, BadgeEarned, LevelChanged
 from civic.engagement.measures import Activity, measure
 from civic.engagement.models import BadgeLevel
+from civic.engagement.texts import shown
 from civic.events.envelope import emit
 from civic.identity.models import Account, AccountKind
 from civic.identity.standing import AccountStanding, do_set_standing, privileges
@@ -142,10 +143,11 @@ def badge_views(
 
 
 def _view(badge: Badge, level: int, count: int) -> BadgeView:
+    """In the reader's language: the view is built per request, the badge once per process."""
     return BadgeView(
         badge.name,
-        badge.title,
-        badge.description,
+        shown(badge.title),
+        shown(badge.description),
         level,
         count,
         badge.next_threshold(count),

@@ -20,6 +20,7 @@ from civic.engagement.ledger import apply_event
 from civic.engagement.models import PointsBalance, PointsEntry, PointsReversal
 from civic.engagement.rules import Rules
 from civic.engagement.scoring import compute_balances
+from civic.engagement.texts import shown
 from civic.events.envelope import Envelope
 from civic.events.models import OutboxEvent
 
@@ -39,7 +40,7 @@ class HistoryItem:
     rule: str
     points: int  # what it changed; 0 for an award past the daily cap
     base: int  # an award's points before the daily cap
-    reason: str
+    reason: str  # in the reader's language (stored in English, the rule file's words)
     day: date
     created_at: datetime
 
@@ -53,7 +54,7 @@ def history(session: Session, account_id: int, limit: int = 50) -> list[HistoryI
         .limit(limit)
     )
     return [
-        HistoryItem(e.kind, e.rule, e.points, e.base, e.reason, e.day, as_utc(e.created_at))
+        HistoryItem(e.kind, e.rule, e.points, e.base, shown(e.reason), e.day, as_utc(e.created_at))
         for e in session.execute(query).scalars()
     ]
 

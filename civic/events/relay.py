@@ -8,6 +8,11 @@ backend drops the repeat by event id: subscribers see each event once.
 Deliveries are sent as jobs only after the transaction that created them commits. Jobs can be
 lost (RQ between pop and registry, a killed inline thread), so the database stays the record of
 work to do: `sweep` re-sends every pending delivery whose lease or backoff has run out.
+
+A lease running out does not prove a job lost while the queue still holds a backlog: the job may
+simply be waiting its turn, and re-sending it would grow the queue exactly when it is longest. So
+while jobs are waiting, the sweep leaves expired leases alone (they are re-sent once the queue
+drains), unless a lease is so far past due (`STALE_LEASES` leases) that the job must be lost.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ log = logging.getLogger(__name__)
 RELAY_LOCK_KEY = 0x63697669  # "civi": the advisory lock only one relay may hold
 
 SendDeliveries = Callable[[list[int]], None]
+QueueBacklog = Callable[[], int]
+STALE_LEASES = 10
 
 
 class Relay:
@@ -48,6 +55,7 @@ class Relay:
         poll_seconds: float = 0.2,
         lease_seconds: float = 60.0,
         sweep_every_seconds: float = 1.0,
+        backlog: QueueBacklog = lambda: 0,
     ) -> None:
         self.db = db
         self.backend = backend
@@ -57,6 +65,7 @@ class Relay:
         self.poll_seconds = poll_seconds
         self.lease = timedelta(seconds=lease_seconds)
         self.sweep_every_seconds = sweep_every_seconds
+        self.backlog = backlog
         self._wake = threading.Event()
         self._listener: OutboxListener | None = None
 
@@ -112,12 +121,14 @@ class Relay:
 
     def sweep(self) -> int:
         """Re-send deliveries whose lease (job lost) or backoff (job failed) has run out."""
+        now = utcnow()
+        due_before = now if self._queue_idle() else now - self.lease * STALE_LEASES
         with self.db.transaction() as session:
-            now = utcnow()
             query = (
                 select(HandlerDelivery)
                 .where(
-                    HandlerDelivery.status == DeliveryStatus.PENDING, HandlerDelivery.next_attempt_at <= now
+                    HandlerDelivery.status == DeliveryStatus.PENDING,
+                    HandlerDelivery.next_attempt_at <= due_before,
                 )
                 .order_by(col(HandlerDelivery.next_attempt_at))
                 .limit(self.batch_size)
@@ -131,6 +142,13 @@ class Relay:
             if ids:
                 after_commit(session, lambda: self._send(ids))
             return len(ids)
+
+    def _queue_idle(self) -> bool:
+        try:
+            return self.backlog() == 0
+        except Exception as exc:  # an unreachable queue cannot be sent to either; sweep as usual
+            log.debug("outbox relay: queue backlog unknown (%s)", exc)
+            return True
 
     def _send(self, ids: list[int]) -> None:
         """Send the jobs; if the queue is unreachable, leave them to the sweep.

@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from civic.errors import InvalidInput, NotAuthenticated, NotFound
+from civic.i18n import DEFAULT_LOCALE, _, current_locale
 
 # Row ids are PostgreSQL `integer`s: a larger number in a path names nothing, and passing it to
 # the database would be a DataError (a 500) instead of the 404 it is.
@@ -42,21 +43,25 @@ def friendly_message(error: Any) -> str:
     """pydantic's wording ("String should have at least 2 characters") speaks of types; say what to do."""
     kind, ctx = error["type"], error.get("ctx") or {}
     if kind == "missing" or (error.get("input") == "" and kind != "extra_forbidden"):
-        return "This field is required."
+        return _("This field is required.")
     if kind == "string_too_short":
-        return f"Use at least {ctx['min_length']} characters."
+        return _("Use at least %(num)s characters.", num=ctx["min_length"])
     if kind == "string_too_long":
-        return f"Use at most {ctx['max_length']} characters."
+        return _("Use at most %(num)s characters.", num=ctx["max_length"])
     if kind == "literal_error":
-        return f"Choose one of: {ctx['expected'].replace(chr(39), '')}."
+        return _("Choose one of: %(choices)s.", choices=ctx["expected"].replace(chr(39), ""))
     if kind == "extra_forbidden":
-        return "This field is not accepted here."
+        return _("This field is not accepted here.")
     if kind == "value_error" and "reason" in ctx:  # the e-mail validator explains what is wrong
-        return f"Enter a valid e-mail address, like name@example.az. {ctx['reason']}"
-    if kind == "value_error":  # our own validators' ValueError, already worded for people
+        # Its reason comes from the email-validator library, in English only.
+        return _("Enter a valid e-mail address, like name@example.az. %(reason)s", reason=ctx["reason"])
+    if kind == "value_error":  # our own validators' ValueError, already worded (and translated) for people
         return str(error["msg"]).removeprefix("Value error, ")
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return "Send a JSON object with the documented fields."
+        return _("Send a JSON object with the documented fields.")
+    if current_locale() != DEFAULT_LOCALE:
+        # pydantic's own messages exist in English only: say it plainly in the reader's language.
+        return _("This value is not valid here.")
     return str(error["msg"])
 
 
@@ -64,7 +69,7 @@ def validate(model: type[BaseModel], data: Any) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise InvalidInput("Some fields need attention.", field_errors(exc)) from exc
+        raise InvalidInput(_("Some fields need attention."), field_errors(exc)) from exc
 
 
 @dataclass
@@ -143,7 +148,7 @@ class Api:
 def _wrap(op: Operation, fn: Callable[..., Any], transact: Transact) -> Callable[[Request], Any]:
     async def endpoint(request: Request) -> Response:
         if any(isinstance(v, int) and not 0 < v <= MAX_ID for v in request.path_params.values()):
-            raise NotFound("There is nothing at this address.")
+            raise NotFound(_("There is nothing at this address."))
         payload = None
         if op.body is not None:
             raw = await request.body()
@@ -151,7 +156,7 @@ def _wrap(op: Operation, fn: Callable[..., Any], transact: Transact) -> Callable
                 data = json.loads(raw or b"null")
             except (ValueError, RecursionError) as exc:
                 # RecursionError: `[[[[…` nested deeper than the parser's stack, still the client's fault.
-                raise InvalidInput("The request body is not valid JSON.", {"body": str(exc)}) from exc
+                raise InvalidInput(_("The request body is not valid JSON."), {"body": str(exc)}) from exc
             payload = validate(op.body, data)
         query = validate(op.query, dict(request.query_params)) if op.query is not None else None
         call_box: list[Call] = []
@@ -170,7 +175,7 @@ def _wrap(op: Operation, fn: Callable[..., Any], transact: Transact) -> Callable
             )
             call_box.append(call)
             if op.login and account is None:
-                raise NotAuthenticated("Log in to use this endpoint.")
+                raise NotAuthenticated(_("Log in to use this endpoint."))
             return fn(call, payload) if op.body is not None else fn(call)
 
         result = await transact(request, work)

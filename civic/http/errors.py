@@ -23,6 +23,7 @@ from civic.errors import (
     ServiceUnavailable,
 )
 from civic.http.guard import security_headers
+from civic.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +81,7 @@ async def civic_error(request: Request, exc: Exception) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    message = exc.detail if isinstance(exc.detail, str) else "The request could not be handled."
-    if exc.status_code == 404:
-        message = "There is nothing at this address."
+    message = _http_message(exc)
     if wants_json(request):
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
@@ -93,11 +92,28 @@ async def server_error(request: Request, exc: Exception) -> Response:
     """The 500 answer. Starlette sends it from its outermost middleware, outside RequestGuard, so
     it carries the security headers itself."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    message = "Something went wrong on our side. It has been logged; please try again."
+    message = _("Something went wrong on our side. It has been logged; please try again.")
     headers = _guard_headers(request)
     if wants_json(request):
         return JSONResponse(error_body("server_error", message), status_code=500, headers=headers)
     return await _page(request, 500, message, headers)
+
+
+def _http_message(exc: HTTPException) -> str:
+    """Starlette's own statuses in the reader's language; the English stays Starlette's wording."""
+    if exc.status_code == 404:
+        return _("There is nothing at this address.")
+    if not isinstance(exc.detail, str):
+        return _("The request could not be handled.")
+    standard = {
+        400: N_("Bad Request"),
+        405: N_("Method Not Allowed"),
+        413: N_("Request Entity Too Large"),
+        415: N_("Unsupported Media Type"),
+    }
+    if exc.detail == standard.get(exc.status_code):
+        return _(exc.detail)
+    return exc.detail
 
 
 def _guard_headers(request: Request) -> dict[str, str]:

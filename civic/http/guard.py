@@ -20,6 +20,8 @@ from urllib.parse import parse_qs
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from civic.i18n import _, current_locale
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
 
@@ -76,15 +78,11 @@ class RequestGuard:
 
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > self.max_body:
-            await _reject(
-                scope, send, 413, "too_large", f"The request body is larger than {self.max_body} bytes."
-            )
+            await _reject(scope, send, 413, "too_large", _too_large(self.max_body))
             return
         body, too_large = await _read_body(receive, self.max_body)
         if too_large:
-            await _reject(
-                scope, send, 413, "too_large", f"The request body is larger than {self.max_body} bytes."
-            )
+            await _reject(scope, send, 413, "too_large", _too_large(self.max_body))
             return
         presented = headers.get("x-csrf-token") or _form_token(headers.get("content-type", ""), body)
         expected = csrf_token_for(self.secret_key, cookie) if cookie else None
@@ -94,7 +92,10 @@ class RequestGuard:
                 send,
                 403,
                 "csrf_failed",
-                "The form's security token is missing or out of date. Go back, reload the page and try again.",
+                _(
+                    "The form's security token is missing or out of date. "
+                    "Go back, reload the page and try again."
+                ),
             )
             return
         await self.app(scope, _replay(body, receive), send)
@@ -172,6 +173,10 @@ def _replay(body: bytes, original: Receive) -> Receive:
     return receive
 
 
+def _too_large(limit: int) -> str:
+    return _("The request body is larger than %(limit)s bytes.", limit=limit)
+
+
 async def _reject(scope: Scope, send: Send, status: int, code: str, message: str) -> None:
     path = scope.get("path", "")
     if path.startswith("/api/"):
@@ -180,9 +185,12 @@ async def _reject(scope: Scope, send: Send, status: int, code: str, message: str
     else:
         from html import escape
 
+        # Runs before the app (and its templates): the locale is already set by LocaleMiddleware.
+        title = escape(_("Request refused"))
         body = (
-            "<!doctype html><html lang=en><meta charset=utf-8><title>Request refused</title>"
-            f'<main><h1>Request refused</h1><p>{escape(message)}</p><p><a href="/">Home</a></p></main>'
+            f"<!doctype html><html lang={current_locale()}><meta charset=utf-8><title>{title}</title>"
+            f"<main><h1>{title}</h1><p>{escape(message)}</p>"
+            f'<p><a href="/">{escape(_("Home"))}</a></p></main>'
         ).encode()
         content_type = b"text/html; charset=utf-8"
     await send(

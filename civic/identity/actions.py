@@ -13,6 +13,8 @@ from sqlmodel import Session, select
 from civic.clock import as_utc, utcnow
 from civic.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from civic.events.envelope import emit
+from civic.i18n import N_, _
+from civic.identity import labels
 from civic.identity.authorization import Permission, Target, authorize, grant_is_active
 from civic.identity.events import (
     ACCOUNT_REGISTERED,
@@ -29,13 +31,13 @@ from civic.identity.passwords import Passwords
 from civic.identity.schemas import Registration, VerificationRequest
 from civic.ratelimit import RateLimits
 
-DUPLICATE_EMAIL = "An account with this e-mail address already exists. Log in, or use another address."
-BAD_CREDENTIALS = "The e-mail address or the password is wrong."
+DUPLICATE_EMAIL = N_("An account with this e-mail address already exists. Log in, or use another address.")
+BAD_CREDENTIALS = N_("The e-mail address or the password is wrong.")
 
 
 def check_register(session: Session, data: Registration) -> None:
     if session.exec(select(Account.id).where(Account.email == data.email)).first() is not None:
-        raise Conflict(DUPLICATE_EMAIL, code="duplicate_email")
+        raise Conflict(_(DUPLICATE_EMAIL), code="duplicate_email")
 
 
 def do_register(
@@ -60,7 +62,7 @@ def do_register(
             session.add(account)
             session.flush()
     except IntegrityError as exc:
-        raise Conflict(DUPLICATE_EMAIL, code="duplicate_email") from exc
+        raise Conflict(_(DUPLICATE_EMAIL), code="duplicate_email") from exc
     assert account.id is not None
     emit(
         session,
@@ -76,7 +78,9 @@ def register(
 ) -> Account:
     """Register a new e-citizen. Every attempt counts against the client's limit, refused ones
     too: a 409 says the address exists, so unlimited attempts would enumerate our users."""
-    limits.check("registration", client, "Too many registrations from your network; please try again later.")
+    limits.check(
+        "registration", client, _("Too many registrations from your network; please try again later.")
+    )
     limits.hit("registration", client)
     check_register(session, data)
     return do_register(session, data, passwords.hash(data.password))
@@ -88,7 +92,7 @@ def authenticate(
     """Return the account if the password is right. Unknown e-mail and wrong password look the
     same; repeated failures for one address, or from one client, are refused for a while."""
     email = email.strip().lower()
-    wait = "Too many failed log-in attempts; wait a few minutes and try again."
+    wait = _("Too many failed log-in attempts; wait a few minutes and try again.")
     limits.check("login_failure", email, wait)
     limits.check("login_failure_ip", client, wait)
     account = session.exec(select(Account).where(Account.email == email)).first()
@@ -96,7 +100,7 @@ def authenticate(
     if account is None or not ok or not account.is_active:
         limits.hit("login_failure", email)
         limits.hit("login_failure_ip", client)
-        raise NotAuthenticated(BAD_CREDENTIALS, code="bad_credentials")
+        raise NotAuthenticated(_(BAD_CREDENTIALS), code="bad_credentials")
     if passwords.needs_rehash(account.password_hash):
         account.password_hash = passwords.hash(password)
         session.add(account)
@@ -110,11 +114,16 @@ def check_verify(
     authorize(session, actor, Permission.VERIFY_IDENTITY)
     target = session.get(Account, account_id)
     if target is None:
-        raise NotFound(f"There is no account {account_id}.")
+        raise NotFound(_("There is no account %(id)s.", id=account_id))
     if target.kind == AccountKind.OFFICIAL:
-        raise InvalidInput("Officials are not e-citizens; their identity is managed by their agency.")
+        raise InvalidInput(_("Officials are not e-citizens; their identity is managed by their agency."))
     if VerificationLevel(target.verification_level).rank >= VerificationLevel(data.level).rank:
-        raise Conflict(f"This account is already at verification level {target.verification_level}.")
+        raise Conflict(
+            _(
+                "This account is already at verification level %(level)s.",
+                level=labels.level(target.verification_level),
+            )
+        )
     return target
 
 
@@ -156,7 +165,7 @@ def verify(
 
 def require_login(actor: Account | None) -> Account:
     if actor is None:
-        raise NotAuthenticated("Log in to continue.")
+        raise NotAuthenticated(_("Log in to continue."))
     return actor
 
 
@@ -214,11 +223,11 @@ def check_revoke_role(session: Session, actor: Account | None, grant_id: int, sc
     # Locked and re-read: another transaction may have revoked it since the caller first read it.
     grant = session.get(Grant, grant_id, with_for_update=True, populate_existing=True)
     if grant is None:
-        raise NotFound(f"There is no grant {grant_id}.")
+        raise NotFound(_("There is no grant %(id)s.", id=grant_id))
     if grant.revoked_at is not None:
-        raise Conflict("This grant was already revoked.", code="already_revoked")
+        raise Conflict(_("This grant was already revoked."), code="already_revoked")
     if not grant_is_active(grant):
-        raise Conflict("This grant has already ended.", code="already_ended")
+        raise Conflict(_("This grant has already ended."), code="already_ended")
     return grant
 
 

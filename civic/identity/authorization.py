@@ -17,6 +17,8 @@ from sqlmodel import Session, col, or_, select
 
 from civic.clock import as_utc, utcnow
 from civic.errors import Forbidden, NotAuthenticated
+from civic.i18n import _
+from civic.identity import labels
 from civic.identity.models import Account, AccountKind, Agency, Grant, Role
 
 
@@ -120,20 +122,51 @@ def authorize(
     The message names what is missing, so an official who is refused knows whom to ask.
     """
     if actor is None or actor.id is None:
-        raise NotAuthenticated("Log in to do this.")
+        raise NotAuthenticated(_("Log in to do this."))
     roles = RULES[permission]
-    needed = " or ".join(sorted(roles))
     if actor.kind != AccountKind.OFFICIAL or not actor.is_active:
-        raise Forbidden(f"Only officials holding the {needed} role may do this ({permission}).")
+        raise Forbidden(
+            _(
+                "Only officials holding the %(roles)s role may do this (%(permission)s).",
+                roles=labels.roles(roles),
+                permission=str(permission),
+            )
+        )
     lineage = agency_lineage(session, target.agency_id) if target.agency_id is not None else []
     for grant in active_grants(session, actor.id):
         if grant.role in roles and _covers(grant, target, lineage):
             return actor
-    where = f" for agency {target.agency_id}" if target.agency_id is not None else ""
+    raise Forbidden(_missing_grant(labels.roles(roles), str(permission), target))
+
+
+def _missing_grant(roles: str, permission: str, target: Target) -> str:
+    """The refusal, naming the grant that would allow it, so the official knows whom to ask."""
+    params = {"roles": roles, "permission": permission, "agency": target.agency_id}
+    if target.agency_id is not None and target.consultation_id is not None:
+        return _(
+            "This needs an active %(roles)s grant for agency %(agency)s / consultation %(consultation)s "
+            "(%(permission)s); you have none that covers it.",
+            consultation=target.consultation_id,
+            **params,
+        )
+    if target.agency_id is not None:
+        return _(
+            "This needs an active %(roles)s grant for agency %(agency)s (%(permission)s); "
+            "you have none that covers it.",
+            **params,
+        )
     if target.consultation_id is not None:
-        where += f" / consultation {target.consultation_id}"
-    raise Forbidden(
-        f"This needs an active {needed} grant{where} ({permission}); you have none that covers it."
+        return _(
+            "This needs an active %(roles)s grant / consultation %(consultation)s (%(permission)s); "
+            "you have none that covers it.",
+            roles=roles,
+            permission=permission,
+            consultation=target.consultation_id,
+        )
+    return _(
+        "This needs an active %(roles)s grant (%(permission)s); you have none that covers it.",
+        roles=roles,
+        permission=permission,
     )
 
 

@@ -13,7 +13,8 @@ from civic.errors import CivicError, Conflict, InvalidInput, NotFound
 from civic.http.api import Api, Call, validate
 from civic.http.forms import form_data, render_form_failure, safe_next
 from civic.http.templates import render
-from civic.identity import actions, queries
+from civic.i18n import _
+from civic.identity import actions, labels, queries
 from civic.identity.authorization import Permission, authorize, is_allowed
 from civic.identity.models import Account, AccountKind
 from civic.identity.passwords import Passwords
@@ -158,7 +159,7 @@ async def account_page(request: Request) -> Response:
     if context is None:
         return RedirectResponse("/login?next=/account", status_code=303)
     context["welcome"] = request.query_params.get("welcome") == "1"
-    return render(request, "identity/account.html", context)
+    return render(request, "identity/account.html", {**context, "labels": labels})
 
 
 def _find_e_citizen(session: Session, actor: Account | None, email: str) -> Account | None:
@@ -192,7 +193,7 @@ async def registrar_page(request: Request) -> Response:
     def work(session: Session, account: Account | None) -> dict[str, Any]:
         found = _find_e_citizen(session, account, email)
         if email.strip() and found is None:
-            raise InvalidInput("No e-citizen has this e-mail address.", {"email": "No account found."})
+            raise InvalidInput(_("No e-citizen has this e-mail address."), {"email": _("No account found.")})
         done = None
         if request.method == "POST" and found is not None:
             data = validate(VerificationRequest, _verification_form(values))
@@ -204,8 +205,10 @@ async def registrar_page(request: Request) -> Response:
         context = await transact(request, work)
     except (InvalidInput, Conflict, NotFound) as exc:
         found = await transact(request, lambda session, account: _find_e_citizen(session, account, email))
-        return render_form_failure(request, "identity/registrar.html", exc, values, found=found, done=None)
-    return render(request, "identity/registrar.html", context)
+        return render_form_failure(
+            request, "identity/registrar.html", exc, values, found=found, done=None, labels=labels
+        )
+    return render(request, "identity/registrar.html", {**context, "labels": labels})
 
 
 # ---- API -----------------------------------------------------------------------------------

@@ -7,13 +7,14 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from civic.clock import UTCDateTime
+from civic.i18n import _
 
 
 def _no_control_characters(value: str, allowed: str = "") -> str:
     """PostgreSQL refuses NUL in text (a 500 if it reached the database), and no other control
     character belongs in a name or an address: refuse them as a 422 here."""
     if any((ord(ch) < 0x20 and ch not in allowed) or ord(ch) == 0x7F for ch in value):
-        raise ValueError("Remove the control characters (such as NUL or line breaks) from this field.")
+        raise ValueError(_("Remove the control characters (such as NUL or line breaks) from this field."))
     return value
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import Column, DateTime, String
 from sqlmodel import Field, Session, SQLModel
 
 from civic.clock import utcnow
+from civic.i18n import N_, _
 
 MAX_LEVEL = 4
 
@@ -39,7 +40,7 @@ class Privileges:
     which stays capped below the auto-hide threshold: no level lets one account hide content alone."""
 
     level: int
-    name: str
+    name: str  # English, marked with N_: show it as `_(p.name)` (or `p.local_name`)
     report_weight_bonus: float
     skips_pre_moderation: bool  # proposals go public at once in pre-moderated consultations
     proposals_per_day: int
@@ -47,26 +48,36 @@ class Privileges:
     # May propose in consultations that ask for a minimum level up to this one.
     restricted_consultations: bool
 
+    @property
+    def local_name(self) -> str:
+        """The level's name in the reader's language."""
+        return _(self.name)
+
     def describe(self) -> list[str]:
-        """The privileges in plain words, for the profile page."""
+        """The privileges in plain words (in the reader's language), for the profile page."""
         lines = [
-            f"Up to {self.proposals_per_day} proposals and {self.comments_per_day} comments a day",
+            _(
+                "Up to %(proposals)s proposals and %(comments)s comments a day",
+                proposals=self.proposals_per_day,
+                comments=self.comments_per_day,
+            ),
         ]
         if self.report_weight_bonus:
-            lines.append(f"Your reports weigh {self.report_weight_bonus:+.2f} more with moderators")
+            bonus = f"{self.report_weight_bonus:+.2f}"
+            lines.append(_("Your reports weigh %(bonus)s more with moderators", bonus=bonus))
         if self.skips_pre_moderation:
-            lines.append("Your proposals skip pre-moderation")
+            lines.append(_("Your proposals skip pre-moderation"))
         if self.restricted_consultations:
-            lines.append("You may propose in consultations restricted to experienced participants")
+            lines.append(_("You may propose in consultations restricted to experienced participants"))
         return lines
 
 
 LEVELS: tuple[Privileges, ...] = (
-    Privileges(0, "Newcomer", 0.0, False, 2, 10, False),
-    Privileges(1, "Participant", 0.0, False, 5, 30, False),
-    Privileges(2, "Member", 0.25, False, 10, 60, True),
-    Privileges(3, "Regular", 0.5, True, 20, 100, True),
-    Privileges(4, "Leader", 0.75, True, 30, 200, True),
+    Privileges(0, N_("Newcomer"), 0.0, False, 2, 10, False),
+    Privileges(1, N_("Participant"), 0.0, False, 5, 30, False),
+    Privileges(2, N_("Member"), 0.25, False, 10, 60, True),
+    Privileges(3, N_("Regular"), 0.5, True, 20, 100, True),
+    Privileges(4, N_("Leader"), 0.75, True, 30, 200, True),
 )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from civic.errors import Conflict, NotAuthenticated
+from civic.i18n import N_, _
 from civic.identity.authorization import Permission, authorize
 from civic.identity.models import Account, Role
 from civic.leadership import actionlog
@@ -23,6 +24,13 @@ from civic.participation.proposals import get_proposal
 from civic.participation.queries import visible_proposal
 
 ANSWER_ROLE = Role.RESPONDER.value
+# Why a proposal in each status that is not public cannot get a public answer.
+NOT_ANSWERABLE = {
+    "pending": N_("A pending proposal cannot be answered in public."),
+    "rejected": N_("A rejected proposal cannot be answered in public."),
+    "hidden": N_("A hidden proposal cannot be answered in public."),
+    "retracted": N_("A retracted proposal cannot be answered in public."),
+}
 
 
 def latest_answer(session: Session, proposal_id: int) -> ProposalAnswer | None:
@@ -45,17 +53,20 @@ def check_answer_proposal(
     for word is not an update).
     """
     if actor is None:
-        raise NotAuthenticated("Log in to answer proposals.")
+        raise NotAuthenticated(_("Log in to answer proposals."))
     get_proposal(session, proposal_id, lock=True)
     proposal, consultation = visible_proposal(session, actor, proposal_id)
     official = authorize(session, actor, Permission.ANSWER_PROPOSALS, consultation_target(consultation))
     if proposal.status not in ANSWERABLE:
-        raise Conflict(f"A {proposal.status} proposal cannot be answered in public.", code="not_answerable")
+        message = NOT_ANSWERABLE.get(proposal.status, N_("This proposal cannot be answered in public."))
+        raise Conflict(_(message), code="not_answerable")
     if proposal.answer_status == data.status:
         current = latest_answer(session, proposal_id)
         if current is not None and current.text.strip() == data.text.strip():
             raise Conflict(
-                "This proposal already has exactly this answer. Change the status or the text to update it.",
+                _(
+                    "This proposal already has exactly this answer. Change the status or the text to update it."
+                ),
                 code="answer_unchanged",
             )
     return official, proposal, consultation

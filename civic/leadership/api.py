@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 from civic.errors import Forbidden, NotAuthenticated
 from civic.http.api import MAX_ID, Api, Call
 from civic.http.errors import error_body
+from civic.i18n import _
 from civic.identity.models import AccountKind
 from civic.leadership import answers, appeals, blocks, moderation, notifications, queries, reports, scorecard
 from civic.leadership.schemas import (
@@ -373,9 +374,9 @@ def my_scorecard(call: Call) -> ScorecardOut:
 
 def own_scorecard(call: Call) -> scorecard.Scorecard:
     if call.account is None:
-        raise NotAuthenticated("Log in to see your scorecard.")
+        raise NotAuthenticated(_("Log in to see your scorecard."))
     if call.account.kind != AccountKind.OFFICIAL:
-        raise Forbidden("Only officials have a scorecard.")
+        raise Forbidden(_("Only officials have a scorecard."))
     return scorecard.official_scorecard(call.session, call.account.id)
 
 

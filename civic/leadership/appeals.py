@@ -10,10 +10,12 @@ from sqlmodel import Session, col, or_, select
 from civic.clock import utcnow
 from civic.errors import Conflict, Forbidden, NotAuthenticated, NotFound
 from civic.events.envelope import emit
+from civic.i18n import _
 from civic.identity.authorization import Permission, Target, authorize
 from civic.identity.models import Account
 from civic.leadership import actionlog
 from civic.leadership.events import MODERATION_APPEAL_DECIDED, MODERATION_APPEALED, AppealChanged
+from civic.leadership.labels import APPEAL_STATE_WORDS, word
 from civic.leadership.models import (
     Appeal,
     AppealState,
@@ -54,21 +56,21 @@ def _existing(session: Session, case_id: int) -> Appeal | None:
 
 def file_appeal(session: Session, actor: Account | None, case_id: int, data: AppealInput) -> Appeal:
     if actor is None or actor.id is None:
-        raise NotAuthenticated("Log in to appeal.")
+        raise NotAuthenticated(_("Log in to appeal."))
     case = session.get(ModerationCase, case_id)
     if case is None or case.author_id != actor.id:
         # Someone else's case: as if it did not exist (its existence is the author's business).
-        raise NotFound(f"There is no moderation decision {case_id} on your content.")
+        raise NotFound(_("There is no moderation decision %(id)s on your content.", id=case_id))
     load_item(session, case.item_kind, case.item_id, lock=True)  # the order every writer keeps
     case = session.get(ModerationCase, case_id, with_for_update=True, populate_existing=True)
     assert case is not None
     if case.state != CaseState.DECIDED or case.decision not in UPHOLDING:
         raise Conflict(
-            "Only a decision that hid or rejected your content can be appealed.", code="not_appealable"
+            _("Only a decision that hid or rejected your content can be appealed."), code="not_appealable"
         )
     if _existing(session, case_id) is not None:
         raise Conflict(
-            "You have already appealed this decision; each decision takes one appeal.",
+            _("You have already appealed this decision; each decision takes one appeal."),
             code="already_appealed",
         )
     appeal = Appeal(
@@ -89,20 +91,28 @@ def decide_appeal(
 ) -> Appeal:
     appeal = session.get(Appeal, appeal_id)
     if appeal is None:
-        raise NotFound(f"There is no appeal {appeal_id}.")
+        raise NotFound(_("There is no appeal %(id)s.", id=appeal_id))
     case = session.get(ModerationCase, appeal.case_id)
     assert case is not None
     moderator = authorize_case(session, actor, case)
     if moderator.id == case.decided_by_id:
         raise Forbidden(
-            "An appeal goes to a different moderator: you made the decision it appeals. "
-            "Leave it to another moderator of the agency."
+            _(
+                "An appeal goes to a different moderator: you made the decision it appeals. "
+                "Leave it to another moderator of the agency."
+            )
         )
     item = load_item(session, case.item_kind, case.item_id, lock=True)
     appeal = session.get(Appeal, appeal_id, with_for_update=True, populate_existing=True)
     assert appeal is not None
     if appeal.state != AppealState.OPEN:
-        raise Conflict(f"This appeal has already been decided: {appeal.state}.", code="already_decided")
+        raise Conflict(
+            _(
+                "This appeal has already been decided: %(state)s.",
+                state=word(APPEAL_STATE_WORDS, appeal.state),
+            ),
+            code="already_decided",
+        )
     overturned = data.outcome == AppealState.OVERTURNED
     was_public = item.is_public
     if overturned and item.status in RESTORABLE:

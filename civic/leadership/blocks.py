@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from civic.clock import as_utc, utcnow
 from civic.errors import Conflict, NotFound
 from civic.events.envelope import emit
+from civic.i18n import _
 from civic.identity.authorization import Permission, Target, agency_lineage, authorize
 from civic.identity.models import Account, AccountKind, Agency
 from civic.leadership import actionlog
@@ -60,15 +61,15 @@ def _in_order(session: Session, entries: list[tuple[str, int]]) -> list[Item]:
 
 def block_account(session: Session, actor: Account | None, account_id: int, data: BlockInput) -> AccountBlock:
     if session.get(Agency, data.agency_id) is None:
-        raise NotFound(f"There is no agency {data.agency_id}.")
+        raise NotFound(_("There is no agency %(id)s.", id=data.agency_id))
     moderator = authorize(session, actor, Permission.MODERATE, Target(agency_id=data.agency_id))
     account = session.get(Account, account_id, with_for_update=True, populate_existing=True)
     if account is None:
-        raise NotFound(f"There is no account {account_id}.")
+        raise NotFound(_("There is no account %(id)s.", id=account_id))
     if account.kind == AccountKind.OFFICIAL:
-        raise Conflict("Officials are not blocked: ask an administrator to revoke their grants.")
+        raise Conflict(_("Officials are not blocked: ask an administrator to revoke their grants."))
     if active_block(session, account_id) is not None:
-        raise Conflict("This account is already blocked; lift that block first.", code="already_blocked")
+        raise Conflict(_("This account is already blocked; lift that block first."), code="already_blocked")
     return do_block_account(session, moderator, account_id, data)
 
 
@@ -151,11 +152,11 @@ def unblock_account(
     moderator = authorize(session, actor, Permission.MODERATE)
     found = active_block(session, account_id)
     if found is None:
-        raise NotFound(f"Account {account_id} is not blocked.")
+        raise NotFound(_("Account %(id)s is not blocked.", id=account_id))
     authorize(session, moderator, Permission.MODERATE, Target(agency_id=found.agency_id))
     block = active_block(session, account_id, lock=True)
     if block is None or block.id != found.id:
-        raise Conflict("This block has just been lifted by someone else.", code="already_lifted")
+        raise Conflict(_("This block has just been lifted by someone else."), code="already_lifted")
     return do_unblock_account(session, moderator, block, data.reason)
 
 

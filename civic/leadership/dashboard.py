@@ -22,9 +22,11 @@ from civic.clock import as_utc, utcnow
 from civic.errors import NotFound
 from civic.events import topics
 from civic.events.models import OutboxEvent
+from civic.i18n import N_, _
 from civic.identity.authorization import Permission, Target, authorize, is_allowed
 from civic.identity.models import Account, Agency
 from civic.leadership import moderation
+from civic.leadership.labels import ANSWER_WORDS, DECISION_WORDS, PHASE_WORDS, REASON_WORDS, word
 from civic.leadership.models import CaseState, ModerationCase, Report
 from civic.participation.models import Comment, CommentStatus, Consultation, Proposal, Support
 
@@ -134,54 +136,108 @@ def _recent_events(session: Session, since: datetime) -> list[OutboxEvent]:
 
 # ---- the feed --------------------------------------------------------------------------------
 
-_PROPOSAL_VERBS = {
-    "proposal.edited": "Proposal edited",
-    "proposal.withdrawn": "Proposal withdrawn",
-    "proposal.approved": "Proposal approved",
-    "proposal.rejected": "Proposal rejected",
-    "proposal.hidden": "Proposal hidden",
-    "proposal.restored": "Proposal restored",
+_PROPOSAL_LINES = {
+    "proposal.edited": N_('Proposal edited: "%(title)s"'),
+    "proposal.withdrawn": N_('Proposal withdrawn: "%(title)s"'),
+    "proposal.approved": N_('Proposal approved: "%(title)s"'),
+    "proposal.rejected": N_('Proposal rejected: "%(title)s"'),
+    "proposal.hidden": N_('Proposal hidden: "%(title)s"'),
+    "proposal.restored": N_('Proposal restored: "%(title)s"'),
 }
-_COMMENT_VERBS = {
-    "comment.posted": "New comment on",
-    "comment.edited": "Comment edited on",
-    "comment.deleted": "Comment deleted on",
-    "comment.hidden": "Comment hidden on",
-    "comment.restored": "Comment restored on",
+_COMMENT_LINES = {
+    "comment.posted": N_('New comment on "%(title)s"'),
+    "comment.edited": N_('Comment edited on "%(title)s"'),
+    "comment.deleted": N_('Comment deleted on "%(title)s"'),
+    "comment.hidden": N_('Comment hidden on "%(title)s"'),
+    "comment.restored": N_('Comment restored on "%(title)s"'),
 }
+_MODERATION_WORDS = {
+    "case_opened": N_("case opened"),
+    "auto_hidden": N_("auto hidden"),
+    "decided": N_("decided"),
+    "appealed": N_("appealed"),
+    "appeal_decided": N_("appeal decided"),
+    "account_blocked": N_("account blocked"),
+    "account_unblocked": N_("account unblocked"),
+}
+_CONSULTATION_LINES = {
+    "consultation.published": N_('Consultation "%(title)s": published (%(phase)s)'),
+    "consultation.phase_changed": N_('Consultation "%(title)s": phase changed (%(phase)s)'),
+    "consultation.edited": N_('Consultation "%(title)s": edited (%(phase)s)'),
+}
+
+
+def _event_word(kind: str) -> str:
+    """The part after the dot, as words: "moderation.auto_hidden" -> "auto hidden"."""
+    return kind.split(".", 1)[1].replace("_", " ")
 
 
 def describe(event: OutboxEvent, titles: dict[int, str]) -> FeedItem:
-    """One line an official reads in the feed; never who supported or reported."""
+    """One line an official reads in the feed, in the reader's language; never who supported or
+    reported."""
     d = event.data
     kind = event.type
     pid = d.get("proposal_id")
     title = d.get("title") or titles.get(pid or 0, f"#{pid}")
     link = f"/proposals/{pid}" if pid else ""
     if kind == "proposal.submitted":
-        text = f'New proposal: "{title}"' + (" (awaiting moderation)" if d.get("status") == "pending" else "")
-    elif kind in _PROPOSAL_VERBS:
-        text = f'{_PROPOSAL_VERBS[kind]}: "{title}"'
+        if d.get("status") == "pending":
+            text = _('New proposal: "%(title)s" (awaiting moderation)', title=title)
+        else:
+            text = _('New proposal: "%(title)s"', title=title)
+    elif kind in _PROPOSAL_LINES:
+        text = _(_PROPOSAL_LINES[kind], title=title)
     elif kind in ("proposal.supported", "proposal.unsupported"):
-        verb = "Support for" if kind == "proposal.supported" else "Support withdrawn from"
-        text = f'{verb} "{title}" (now {d.get("support_count")})'
+        count = d.get("support_count")
+        if kind == "proposal.supported":
+            text = _('Support for "%(title)s" (now %(count)s)', title=title, count=count)
+        else:
+            text = _('Support withdrawn from "%(title)s" (now %(count)s)', title=title, count=count)
     elif kind == "proposal.threshold_reached":
-        text = f'"{title}" reached its support threshold ({d.get("threshold")})'
+        text = _(
+            '"%(title)s" reached its support threshold (%(threshold)s)',
+            title=title,
+            threshold=d.get("threshold"),
+        )
     elif kind == "proposal.answered":
-        text = f'"{title}" answered: {str(d.get("answer", "")).replace("_", " ")}'
-    elif kind in _COMMENT_VERBS:
-        text = f'{_COMMENT_VERBS[kind]} "{title}"'
+        answer = str(d.get("answer", ""))
+        status = word(ANSWER_WORDS, answer) if answer in ANSWER_WORDS else answer.replace("_", " ")
+        text = _('"%(title)s" answered: %(status)s', title=title, status=status)
+    elif kind in _COMMENT_LINES:
+        text = _(_COMMENT_LINES[kind], title=title)
         link = f"{link}#comment-{d.get('comment_id')}" if link else ""
     elif kind == "report.filed":
-        text = f"Report of a {d.get('item_kind')} ({str(d.get('reason', '')).replace('_', ' ')})"
+        reason = str(d.get("reason", ""))
+        reason = word(REASON_WORDS, reason) if reason in REASON_WORDS else reason.replace("_", " ")
+        if d.get("item_kind") == "comment":
+            text = _("Report of a comment (%(reason)s)", reason=reason)
+        elif d.get("item_kind") == "proposal":
+            text = _("Report of a proposal (%(reason)s)", reason=reason)
+        else:
+            text = _("Report of a %(kind)s (%(reason)s)", kind=d.get("item_kind"), reason=reason)
         link = f"/moderation/cases/{d.get('case_id')}"
     elif kind.startswith("moderation."):
-        what = kind.split(".", 1)[1].replace("_", " ")
-        detail = f": {d['decision']}" if d.get("decision") else ""
-        text = f"Moderation, {what}{detail}"
+        what = kind.split(".", 1)[1]
+        what = _(_MODERATION_WORDS[what]) if what in _MODERATION_WORDS else _event_word(kind)
+        if d.get("decision"):
+            text = _(
+                "Moderation, %(what)s: %(decision)s", what=what, decision=word(DECISION_WORDS, d["decision"])
+            )
+        else:
+            text = _("Moderation, %(what)s", what=what)
         link = f"/moderation/cases/{d['case_id']}" if d.get("case_id") else ""
     elif kind.startswith("consultation."):
-        text = f'Consultation "{title}": {kind.split(".", 1)[1].replace("_", " ")} ({d.get("phase")})'
+        phase = d.get("phase")
+        phase = word(PHASE_WORDS, phase) if phase in PHASE_WORDS else phase
+        if kind in _CONSULTATION_LINES:
+            text = _(_CONSULTATION_LINES[kind], title=title, phase=phase)
+        else:
+            text = _(
+                'Consultation "%(title)s": %(what)s (%(phase)s)',
+                title=title,
+                what=_event_word(kind),
+                phase=phase,
+            )
         link = f"/consultations/{d.get('consultation_id')}"
     else:
         text = kind
@@ -212,7 +268,7 @@ def agency_dashboard(
     only for its moderators."""
     agency = session.get(Agency, agency_id)
     if agency is None:
-        raise NotFound(f"There is no agency {agency_id}.")
+        raise NotFound(_("There is no agency %(id)s.", id=agency_id))
     authorize(session, actor, Permission.VIEW_DASHBOARD, Target(agency_id=agency_id))
     now = now or utcnow()
     agencies = moderation.agency_subtree(session, agency_id)

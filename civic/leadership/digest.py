@@ -33,6 +33,7 @@ from sqlmodel import Session, col, select
 
 from civic.clock import utcnow
 from civic.db import Database
+from civic.i18n import LOCALES, _, ngettext, using
 from civic.identity.models import Account
 from civic.leadership.models import Notification, NotificationSettings
 
@@ -115,27 +116,38 @@ class DigestReport:
 
 
 def compose(account: Account, items: list[Notification], *, base_url: str, sender: str) -> EmailMessage:
-    """One plain-text mail listing `items`, newest last, each with its link."""
+    """One plain-text mail listing `items`, newest last, each with its link, in the account's
+    language (the notifications' own titles were written in it when they were created)."""
     base = base_url.rstrip("/")
     message = EmailMessage()
     count = len(items)
-    message["Subject"] = f"civic: {count} new notification{'s' if count != 1 else ''}"
+    with using(account.language):
+        subject = ngettext("civic: %(num)s new notification", "civic: %(num)s new notifications", count)
+        lines = [
+            _("Hello %(name)s,", name=account.display_name),
+            "",
+            _("Here is what happened since your last digest:"),
+            "",
+        ]
+        for n in items:
+            lines.append(f"* {n.title}")
+            if n.body:
+                lines.extend(f"  {line}" if line else "" for line in n.body.splitlines())
+            if n.url:
+                lines.append(f"  {base}{n.url}" if n.url.startswith("/") else f"  {n.url}")
+            lines.append("")
+        inbox, preferences = base + "/notifications", base + "/notifications/preferences"
+        lines += [
+            _("All your notifications: %(url)s", url=inbox),
+            _("Choose what you receive: %(url)s", url=preferences),
+        ]
+    message["Subject"] = subject
     message["From"] = sender
     message["To"] = formataddr((account.display_name, account.email))
     message["Message-ID"] = make_msgid(domain="civic.invalid")
-    lines = [f"Hello {account.display_name},", "", "Here is what happened since your last digest:", ""]
-    for n in items:
-        lines.append(f"* {n.title}")
-        if n.body:
-            lines.extend(f"  {line}" if line else "" for line in n.body.splitlines())
-        if n.url:
-            lines.append(f"  {base}{n.url}" if n.url.startswith("/") else f"  {n.url}")
-        lines.append("")
-    lines += [
-        f"All your notifications: {base}/notifications",
-        f"Choose what you receive: {base}/notifications/preferences",
-    ]
     message.set_content("\n".join(lines))
+    if account.language in LOCALES:  # after set_content, which replaces every Content-* header
+        message["Content-Language"] = account.language
     return message
 
 

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, or_, select
 
 from civic.clock import as_utc, utcnow
 from civic.errors import Forbidden, InvalidInput, NotFound
+from civic.i18n import _
 from civic.identity import actions as identity_actions
 from civic.identity.authorization import Permission, Target, agency_subtree, authorize
 from civic.identity.models import Account, AccountKind, Agency, Grant, Role
@@ -31,7 +32,7 @@ from civic.participation.models import Consultation
 def _agency(session: Session, agency_id: int) -> Agency:
     agency = session.get(Agency, agency_id)
     if agency is None:
-        raise NotFound(f"There is no agency {agency_id}.")
+        raise NotFound(_("There is no agency %(id)s.", id=agency_id))
     return agency
 
 
@@ -44,7 +45,7 @@ def grant_scope(session: Session, grant: Grant) -> Target:
         return consultation_target(consultation)
     if grant.agency_id is not None:
         return Target(agency_id=grant.agency_id)
-    raise Forbidden("This grant has no scope (it reaches everywhere); only the command line manages it.")
+    raise Forbidden(_("This grant has no scope (it reaches everywhere); only the command line manages it."))
 
 
 def list_grants(session: Session, actor: Account | None, agency_id: int) -> list[Grant]:
@@ -73,13 +74,13 @@ def check_grant_role(session: Session, actor: Account | None, data: GrantInput) 
     if (data.agency_id is None) == (data.consultation_id is None):
         field = "agency_id" if data.agency_id is None else "consultation_id"
         raise InvalidInput(
-            "A grant covers either an agency (and the units below it) or one consultation.",
-            {field: "Choose an agency or a consultation, not both and not neither."},
+            _("A grant covers either an agency (and the units below it) or one consultation."),
+            {field: _("Choose an agency or a consultation, not both and not neither.")},
         )
     if data.consultation_id is not None:
         consultation = session.get(Consultation, data.consultation_id)
         if consultation is None:
-            raise NotFound(f"There is no consultation {data.consultation_id}.")
+            raise NotFound(_("There is no consultation %(id)s.", id=data.consultation_id))
         target = consultation_target(consultation)
     else:
         assert data.agency_id is not None
@@ -87,13 +88,16 @@ def check_grant_role(session: Session, actor: Account | None, data: GrantInput) 
         target = Target(agency_id=data.agency_id)
     authorize(session, actor, Permission.MANAGE_GRANTS, target)
     if data.ends_at is not None and as_utc(data.ends_at) <= utcnow():
-        raise InvalidInput("A grant must end in the future.", {"ends_at": "Choose a date in the future."})
+        raise InvalidInput(
+            _("A grant must end in the future."), {"ends_at": _("Choose a date in the future.")}
+        )
     grantee = session.get(Account, data.account_id)
     if grantee is None:
-        raise NotFound(f"There is no account {data.account_id}.")
+        raise NotFound(_("There is no account %(id)s.", id=data.account_id))
     if grantee.kind != AccountKind.OFFICIAL or not grantee.is_active:
         raise InvalidInput(
-            "Roles are held by officials only.", {"account_id": "This is not an active official's account."}
+            _("Roles are held by officials only."),
+            {"account_id": _("This is not an active official's account.")},
         )
     return grantee, target
 
@@ -120,6 +124,6 @@ def revoke_role(session: Session, actor: Account | None, grant_id: int, data: Re
     identity_actions.require_login(actor)
     grant = session.get(Grant, grant_id)
     if grant is None:
-        raise NotFound(f"There is no grant {grant_id}.")
+        raise NotFound(_("There is no grant %(id)s.", id=grant_id))
     grant = identity_actions.check_revoke_role(session, actor, grant_id, grant_scope(session, grant))
     return identity_actions.do_revoke_role(session, actor, grant, data.reason)

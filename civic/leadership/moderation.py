@@ -20,10 +20,12 @@ from sqlmodel import Session, col, select
 from civic.clock import utcnow
 from civic.errors import CivicError, Conflict, InvalidInput, NotFound
 from civic.events.envelope import emit
+from civic.i18n import _
 from civic.identity.authorization import RULES, Permission, Target, active_grants, agency_subtree, authorize
 from civic.identity.models import Account, Agency
 from civic.leadership import actionlog
 from civic.leadership.events import MODERATION_DECIDED
+from civic.leadership.labels import DECISION_WORDS, word
 from civic.leadership.models import (
     CaseOrigin,
     CaseState,
@@ -58,13 +60,20 @@ class CaseAlreadyDecided(Conflict):
     code = "already_decided"
 
     def __init__(self, case: ModerationCase, actor_id: int | None = None) -> None:
-        who = (
-            "You have" if actor_id is not None and case.decided_by_id == actor_id else "Another moderator has"
-        )
-        super().__init__(
-            f"{who} already decided this case: {case.decision} — “{case.reason}”.",
-            code="already_decided",
-        )
+        decision, reason = word(DECISION_WORDS, case.decision), case.reason
+        if actor_id is not None and case.decided_by_id == actor_id:
+            message = _(
+                "You have already decided this case: %(decision)s — “%(reason)s”.",
+                decision=decision,
+                reason=reason,
+            )
+        else:
+            message = _(
+                "Another moderator has already decided this case: %(decision)s — “%(reason)s”.",
+                decision=decision,
+                reason=reason,
+            )
+        super().__init__(message, code="already_decided")
         self.case = ModerationCase(**case.model_dump())
 
 
@@ -124,15 +133,19 @@ def queue(
     ones oldest first (a queue), decided ones most recent first."""
     moderator = authorize(session, actor, Permission.MODERATE)
     if state not in STATES:
-        raise InvalidInput("Unknown state.", {"state": f"Use one of {', '.join(STATES)}."})
+        raise InvalidInput(
+            _("Unknown state."), {"state": _("Use one of %(values)s.", values=", ".join(STATES))}
+        )
     if origin is not None and origin not in ORIGINS:
-        raise InvalidInput("Unknown origin.", {"origin": f"Use one of {', '.join(ORIGINS)}."})
+        raise InvalidInput(
+            _("Unknown origin."), {"origin": _("Use one of %(values)s.", values=", ".join(ORIGINS))}
+        )
     if item_kind is not None and item_kind not in tuple(ItemKind):
-        raise InvalidInput("Unknown item kind.", {"item_kind": "Use proposal or comment."})
+        raise InvalidInput(_("Unknown item kind."), {"item_kind": _("Use proposal or comment.")})
     query = select(ModerationCase)
     if agency_id is not None:
         if session.get(Agency, agency_id) is None:
-            raise NotFound(f"There is no agency {agency_id}.")
+            raise NotFound(_("There is no agency %(id)s.", id=agency_id))
         authorize(session, moderator, Permission.MODERATE, Target(agency_id=agency_id))
         query = query.where(col(ModerationCase.agency_id).in_(agency_subtree(session, agency_id)))
     else:
@@ -169,7 +182,7 @@ def queue(
 def get_case(session: Session, actor: Account | None, case_id: int) -> ModerationCase:
     case = session.get(ModerationCase, case_id)
     if case is None:
-        raise NotFound(f"There is no moderation case {case_id}.")
+        raise NotFound(_("There is no moderation case %(id)s.", id=case_id))
     authorize_case(session, actor, case)
     return case
 
@@ -196,7 +209,7 @@ def _move_for(case: ModerationCase, item: Item, decision: str) -> str | None:
     """The participation move a decision makes on the item as it now is (None: no change)."""
     if decision == Decision.KEEP:
         if item.status == ProposalStatus.PENDING:
-            raise Conflict("A proposal waiting for moderation is approved or rejected, not kept.")
+            raise Conflict(_("A proposal waiting for moderation is approved or rejected, not kept."))
         # Keeping an item that reports hid automatically means putting it back.
         return "restore" if case.auto_hidden and item.is_hidden else None
     if decision == Decision.HIDE and item.is_hidden:
@@ -207,7 +220,7 @@ def _move_for(case: ModerationCase, item: Item, decision: str) -> str | None:
 def decide(session: Session, actor: Account | None, case_id: int, data: DecisionInput) -> ModerationCase:
     case = session.get(ModerationCase, case_id)
     if case is None:
-        raise NotFound(f"There is no moderation case {case_id}.")
+        raise NotFound(_("There is no moderation case %(id)s.", id=case_id))
     moderator = authorize_case(session, actor, case)
     # The item's proposal first, then the case: the order every writer keeps.
     item = load_item(session, case.item_kind, case.item_id, lock=True)

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from civic.clock import utcnow
 from civic.errors import NotAuthenticated
 from civic.events.envelope import Envelope, emit
+from civic.i18n import N_, _, using
 from civic.identity.models import Account
 from civic.leadership.events import (
     MODERATION_APPEAL_DECIDED,
@@ -32,7 +33,9 @@ from civic.leadership.events import (
     NOTIFICATION_CREATED,
     NotificationCreated,
 )
+from civic.leadership.labels import ANSWER_WORDS, word
 from civic.leadership.models import ModerationCase, Notification, NotificationSettings
+from civic.leadership.reports import AUTO_HIDE_REASON
 from civic.participation.events import PROPOSAL_ANSWERED
 from civic.participation.models import Comment, ProposalAnswer, Support
 
@@ -101,7 +104,7 @@ def do_notify(
 
 def _me(actor: Account | None) -> int:
     if actor is None or actor.id is None:
-        raise NotAuthenticated("Log in to read your notifications.")
+        raise NotAuthenticated(_("Log in to read your notifications."))
     return actor.id
 
 
@@ -154,14 +157,6 @@ def mark_read(session: Session, actor: Account | None, notification_ids: list[in
 
 # ---- what each event tells whom -------------------------------------------------------------
 
-ANSWER_WORDS = {
-    "under_review": "under review",
-    "accepted": "accepted",
-    "partially_accepted": "partially accepted",
-    "rejected": "rejected",
-    "implemented": "implemented",
-}
-
 
 def proposal_url(proposal_id: int) -> str:
     return f"/proposals/{proposal_id}"
@@ -177,12 +172,33 @@ def item_url(session: Session, item_kind: str, item_id: int) -> str:
     return proposal_url(item_id)
 
 
+def language_of(session: Session, account_id: int) -> str | None:
+    """The language the account reads its notifications in (None: the default)."""
+    account = session.get(Account, account_id)
+    return account.language if account is not None else None
+
+
+_ANSWERED = {
+    # (the author?, what changed) -> the title
+    (True, "first"): N_('Your proposal "%(title)s" was answered: %(status)s'),
+    (True, "updated"): N_('Your proposal "%(title)s": the official answer was updated (%(status)s)'),
+    (True, "status"): N_('Your proposal "%(title)s": status changed from %(before)s to %(status)s'),
+    (False, "first"): N_('The proposal you support "%(title)s" was answered: %(status)s'),
+    (False, "updated"): N_(
+        'The proposal you support "%(title)s": the official answer was updated (%(status)s)'
+    ),
+    (False, "status"): N_(
+        'The proposal you support "%(title)s": status changed from %(before)s to %(status)s'
+    ),
+}
+
+
 def notify_answer(session: Session, event: Envelope) -> int:
-    """The author and every current supporter hear of the answer and of every later change; the
-    official who answered is not told of their own answer. Returns how many were notified."""
+    """The author and every current supporter hear of the answer and of every later change, each
+    in their own language; the official who answered is not told of their own answer. Returns how
+    many were notified."""
     data = event.payload(PROPOSAL_ANSWERED)
     answer = session.get(ProposalAnswer, data.answer_id)
-    status = ANSWER_WORDS.get(data.answer, data.answer)
     signed = f"{answer.official_name}, {answer.agency_name}" if answer else ""
     body = f"{answer.text}\n\n— {signed}" if answer else ""
     supporters = session.exec(
@@ -190,18 +206,19 @@ def notify_answer(session: Session, event: Envelope) -> int:
     ).all()
     recipients = [a for a in dict.fromkeys([data.author_id, *supporters]) if a != data.official_id]
     changed = not data.first and data.previous_answer is not None
+    what = "first" if not changed else "updated" if data.previous_answer == data.answer else "status"
+    languages = dict(
+        session.exec(select(Account.id, Account.language).where(col(Account.id).in_(recipients))).all()
+    )
     count = 0
     for account_id in recipients:
-        whose = "Your proposal" if account_id == data.author_id else "The proposal you support"
-        subject = f'{whose} "{data.title}"'
-        if changed:
-            before = ANSWER_WORDS.get(data.previous_answer or "", data.previous_answer)
-            if data.previous_answer == data.answer:
-                title = f"{subject}: the official answer was updated ({status})"
-            else:
-                title = f"{subject}: status changed from {before} to {status}"
-        else:
-            title = f"{subject} was answered: {status}"
+        with using(languages.get(account_id)):
+            title = _(
+                _ANSWERED[(account_id == data.author_id, what)],
+                title=data.title,
+                status=word(ANSWER_WORDS, data.answer),
+                before=word(ANSWER_WORDS, data.previous_answer),
+            )
         if do_notify(
             session, account_id, event.id, "proposal.answered", title, body, proposal_url(data.proposal_id)
         ):
@@ -210,55 +227,81 @@ def notify_answer(session: Session, event: Envelope) -> int:
 
 
 _DECIDED = {
-    "approve": "was approved and is now public",
-    "reject": "was not accepted",
-    "hide": "was hidden by a moderator",
-    "restore": "was restored",
-    "keep": "was reviewed and restored",
+    "approve": N_("%(subject)s was approved and is now public"),
+    "reject": N_("%(subject)s was not accepted"),
+    "hide": N_("%(subject)s was hidden by a moderator"),
+    "restore": N_("%(subject)s was restored"),
+    "keep": N_("%(subject)s was reviewed and restored"),
 }
 
 
 def _case_title(session: Session, case_id: int, item_kind: str) -> str:
+    """The subject of the author's notification (`Your proposal "…"`), in the current language."""
     case = session.get(ModerationCase, case_id)
-    noun = "comment" if item_kind == "comment" else "proposal"
-    return f'Your {noun} "{case.title}"' if case and case.title else f"Your {noun}"
+    comment = item_kind == "comment"
+    if case and case.title:
+        if comment:
+            return _('Your comment "%(title)s"', title=case.title)
+        return _('Your proposal "%(title)s"', title=case.title)
+    return _("Your comment") if comment else _("Your proposal")
+
+
+def _reason_body(reason: str | None) -> str:
+    if not reason:
+        return ""
+    return _("The moderator's reason: %(reason)s", reason=shown_reason(reason))
+
+
+def shown_reason(reason: str) -> str:
+    """A moderation reason as its reader sees it: the automatic one is ours to translate."""
+    return _(AUTO_HIDE_REASON) if reason == AUTO_HIDE_REASON else reason
 
 
 def notify_moderation_decided(session: Session, event: Envelope) -> Notification | None:
-    """The author learns the decision and the moderator's reason. Reports dismissed on an item
-    that stayed visible ("keep" on a case that did not hide it) tell the author nothing: nothing
-    happened to what they wrote."""
+    """The author learns the decision and the moderator's reason, in their language. Reports
+    dismissed on an item that stayed visible ("keep" on a case that did not hide it) tell the
+    author nothing: nothing happened to what they wrote."""
     data = event.payload(MODERATION_DECIDED)
     decision = data.decision or ""
     if decision == "keep":
         case = session.get(ModerationCase, data.case_id)
         if case is None or not case.auto_hidden:
             return None
-    what = _DECIDED.get(decision, f"was moderated ({decision})")
-    title = f"{_case_title(session, data.case_id, data.item_kind)} {what}"
-    body = f"The moderator's reason: {data.reason}" if data.reason else ""
+    with using(language_of(session, data.author_id)):
+        subject = _case_title(session, data.case_id, data.item_kind)
+        if decision in _DECIDED:
+            title = _(_DECIDED[decision], subject=subject)
+        else:
+            title = _("%(subject)s was moderated (%(decision)s)", subject=subject, decision=decision)
+        body = _reason_body(data.reason)
     url = item_url(session, data.item_kind, data.item_id)
     return do_notify(session, data.author_id, event.id, "moderation.decided", title, body, url)
 
 
 def notify_auto_hidden(session: Session, event: Envelope) -> Notification | None:
     data = event.payload(MODERATION_AUTO_HIDDEN)
-    title = f"{_case_title(session, data.case_id, data.item_kind)} was hidden after reports"
-    body = data.reason or "Hidden automatically after reports; a moderator will review it."
+    with using(language_of(session, data.author_id)):
+        subject = _case_title(session, data.case_id, data.item_kind)
+        title = _("%(subject)s was hidden after reports", subject=subject)
+        body = shown_reason(data.reason or AUTO_HIDE_REASON)
     url = item_url(session, data.item_kind, data.item_id)
     return do_notify(session, data.author_id, event.id, "moderation.auto_hidden", title, body, url)
 
 
 _APPEAL = {
-    "upheld": "Your appeal was decided: the decision stands",
-    "overturned": "Your appeal was decided: the decision was reversed",
+    "upheld": N_("Your appeal was decided: the decision stands"),
+    "overturned": N_("Your appeal was decided: the decision was reversed"),
 }
 
 
 def notify_appeal_decided(session: Session, event: Envelope) -> Notification | None:
     data = event.payload(MODERATION_APPEAL_DECIDED)
-    title = _APPEAL.get(data.state, f"Your appeal was decided ({data.state})")
-    body = f"The moderator's reason: {data.reason}" if data.reason else ""
+    with using(language_of(session, data.appellant_id)):
+        if data.state in _APPEAL:
+            title = _(_APPEAL[data.state])
+        else:
+            title = _("Your appeal was decided (%(state)s)", state=data.state)
+        body = _reason_body(data.reason)
     case = session.get(ModerationCase, data.case_id)
     url = item_url(session, case.item_kind, case.item_id) if case else ""
     return do_notify(session, data.appellant_id, event.id, "moderation.appeal_decided", title, body, url)
@@ -273,17 +316,17 @@ class Kind:
     Kinds that never become a notification row (a badge, a data request) have no digest switch."""
 
     name: str
-    label: str
+    label: str  # marked with N_; translate where shown
     email: bool = True
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind("proposal.answered", "Answers to proposals you wrote or support"),
-    Kind("moderation.decided", "Moderators' decisions about what you wrote"),
-    Kind("moderation.auto_hidden", "What you wrote was hidden after reports"),
-    Kind("moderation.appeal_decided", "Decisions on your appeals"),
-    Kind("badge.earned", "Badges you earn", email=False),
-    Kind("disclosure.requested", "Requests to see your personal data", email=False),
+    Kind("proposal.answered", N_("Answers to proposals you wrote or support")),
+    Kind("moderation.decided", N_("Moderators' decisions about what you wrote")),
+    Kind("moderation.auto_hidden", N_("What you wrote was hidden after reports")),
+    Kind("moderation.appeal_decided", N_("Decisions on your appeals")),
+    Kind("badge.earned", N_("Badges you earn"), email=False),
+    Kind("disclosure.requested", N_("Requests to see your personal data"), email=False),
 )
 KIND_NAMES = frozenset(k.name for k in KINDS)
 

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from civic.clock import as_utc, utcnow
 from civic.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from civic.events.envelope import emit
+from civic.i18n import N_, _
 from civic.identity.models import Account, AccountKind, VerificationLevel
 from civic.identity.standing import privileges, standing_level
 from civic.leadership.events import (
@@ -45,12 +46,17 @@ from civic.participation.models import (
 from civic.participation.moderation import do_moderate_comment, do_moderate_proposal
 from civic.participation.proposals import get_proposal
 from civic.participation.queries import PUBLIC_STATUSES
+from civic.ratelimit import take_for
 
 AUTO_HIDE_THRESHOLD = 3.0
+REPORTING_TOO_FAST = N_(
+    "You have sent many reports in the last hour. Thank you; please wait a while before the next."
+)
 # The heaviest one report can be, as a share of the threshold: 2.5 of 3.
 MAX_SHARE = 5 / 6
 MIN_WEIGHT = 0.25
-AUTO_HIDE_REASON = "Hidden automatically after reports; a moderator will review it."
+# Stored as the item's moderation reason (in English, like every stored text); translated where shown.
+AUTO_HIDE_REASON = N_("Hidden automatically after reports; a moderator will review it.")
 
 _LEVEL_BONUS = {
     VerificationLevel.UNVERIFIED: -0.25,
@@ -111,13 +117,20 @@ def load_item(session: Session, kind: str, item_id: int, *, lock: bool = False) 
     elif kind == ItemKind.COMMENT:
         comment = session.get(Comment, item_id)
         if comment is None:
-            raise NotFound(f"There is no comment {item_id}.")
+            raise NotFound(_("There is no comment %(id)s.", id=item_id))
         proposal = get_proposal(session, comment.proposal_id, lock=lock)
         if lock:
             session.refresh(comment)
     else:
-        raise InvalidInput("Report a proposal or a comment.", {"item_kind": "Use proposal or comment."})
+        raise InvalidInput(_("Report a proposal or a comment."), {"item_kind": _("Use proposal or comment.")})
     return Item(kind, item_id, proposal, comment, get_consultation(session, proposal.consultation_id))
+
+
+def no_such_item(kind: str, item_id: int) -> str:
+    """The 404 message for a kind of item (`There is no proposal 12.`), a sentence per kind."""
+    if kind == ItemKind.COMMENT:
+        return _("There is no comment %(id)s.", id=item_id)
+    return _("There is no proposal %(id)s.", id=item_id)
 
 
 def moderate(session: Session, item: Item, move: str, *, actor_id: int | None, reason: str) -> None:
@@ -224,22 +237,27 @@ def check_file_report(
     session: Session, actor: Account | None, item_kind: str, item_id: int
 ) -> tuple[Account, Item]:
     if actor is None or actor.id is None:
-        raise NotAuthenticated("Log in to report content.")
+        raise NotAuthenticated(_("Log in to report content."))
     if actor.kind == AccountKind.OFFICIAL or not actor.is_active:
-        raise Forbidden("Only e-citizens report content; officials moderate it directly.")
+        raise Forbidden(_("Only e-citizens report content; officials moderate it directly."))
     item = load_item(session, item_kind, item_id, lock=True)
     if not item.is_public:
         # Not public (a draft, a pending or hidden item): as if it did not exist.
-        raise NotFound(f"There is no {item_kind} {item_id}.")
+        raise NotFound(no_such_item(item_kind, item_id))
     if item.author_id == actor.id:
-        raise Conflict("You cannot report what you wrote yourself.", code="own_item")
+        raise Conflict(_("You cannot report what you wrote yourself."), code="own_item")
     existing = session.exec(
         select(Report.id).where(
             Report.item_kind == item_kind, Report.item_id == item_id, Report.reporter_id == actor.id
         )
     ).first()
     if existing is not None:
-        raise Conflict(f"You have already reported this {item_kind}.", code="already_reported")
+        message = (
+            _("You have already reported this comment.")
+            if item_kind == ItemKind.COMMENT
+            else _("You have already reported this proposal.")
+        )
+        raise Conflict(message, code="already_reported")
     return actor, item
 
 
@@ -253,6 +271,7 @@ def file_report(
     threshold: float = AUTO_HIDE_THRESHOLD,
 ) -> Report:
     reporter, item = check_file_report(session, actor, item_kind, item_id)
+    take_for(session, "reporting", f"account:{reporter.id}", _(REPORTING_TOO_FAST))
     return do_file_report(session, reporter, item, data, threshold=threshold)
 
 

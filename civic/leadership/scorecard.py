@@ -48,6 +48,7 @@ from sqlmodel import Session, col, select
 
 from civic.clock import as_utc, utcnow
 from civic.errors import NotFound
+from civic.i18n import _
 from civic.identity.authorization import active_grants, agency_subtree
 from civic.identity.models import Account, Agency, Role
 from civic.leadership.models import DEFAULT_ANSWER_PROMISE_DAYS, AgencyPromise, CaseOrigin, ModerationCase
@@ -245,7 +246,7 @@ def agency_scorecards(session: Session, *, now: datetime | None = None) -> list[
 def agency_scorecard(session: Session, agency_id: int, *, now: datetime | None = None) -> Scorecard:
     agency = session.get(Agency, agency_id)
     if agency is None:
-        raise NotFound(f"There is no agency {agency_id}.")
+        raise NotFound(_("There is no agency %(id)s.", id=agency_id))
     now = as_utc(now) if now is not None else utcnow()
     promise = _promises(session).get(agency_id, DEFAULT_ANSWER_PROMISE_DAYS)
     return _agency_card(agency, promise, _proposals(session, now), _cases(session, now), now)
@@ -282,7 +283,7 @@ def official_scorecard(session: Session, official_id: int, *, now: datetime | No
     """One official's card as of `now` (see the module's docstring for what is theirs)."""
     official = session.get(Account, official_id)
     if official is None:
-        raise NotFound(f"There is no account {official_id}.")
+        raise NotFound(_("There is no account %(id)s.", id=official_id))
     now = as_utc(now) if now is not None else utcnow()
     proposals, cases = _proposals(session, now), _cases(session, now)
     answer_agencies, answer_consultations = _scope(session, official_id, Role.RESPONDER, now)

@@ -9,6 +9,7 @@ from sqlmodel import Session, col
 from civic.clock import utcnow
 from civic.errors import Conflict, Forbidden, NotAuthenticated, NotFound
 from civic.events.envelope import emit
+from civic.i18n import _
 from civic.identity.models import Account
 from civic.participation.consultations import get_consultation
 from civic.participation.events import (
@@ -33,7 +34,7 @@ from civic.participation.proposals import (
     _visible,
     get_proposal,
 )
-from civic.participation.rules import COMMENT_PHASES
+from civic.participation.rules import COMMENT_PHASES, status_word
 from civic.participation.schemas import CommentEdit, CommentInput
 
 # ---- comments ------------------------------------------------------------------------------
@@ -58,17 +59,19 @@ def post_comment(session: Session, actor: Account | None, proposal_id: int, data
     _actor, proposal, consultation = _visible(session, actor, proposal_id, lock=True)
     author = _participant(actor, consultation)
     if proposal.status != ProposalStatus.PUBLISHED:
-        raise Conflict(f"This proposal is {proposal.status}; it is closed for comments.")
+        raise Conflict(
+            _("This proposal is %(status)s; it is closed for comments.", status=status_word(proposal.status))
+        )
     _in_phase(consultation, COMMENT_PHASES, "comment")
     parent = None
     if data.parent_id is not None:
         parent = session.get(Comment, data.parent_id)
         if parent is None or parent.proposal_id != proposal.id:
-            raise NotFound(f"There is no comment {data.parent_id} on this proposal.")
+            raise NotFound(_("There is no comment %(id)s on this proposal.", id=data.parent_id))
         if parent.status != CommentStatus.PUBLISHED:
-            raise Conflict("You cannot reply to a deleted or hidden comment.")
+            raise Conflict(_("You cannot reply to a deleted or hidden comment."))
         if parent.depth >= MAX_COMMENT_DEPTH:
-            raise Conflict("This thread is as deep as it can go; reply to an earlier comment instead.")
+            raise Conflict(_("This thread is as deep as it can go; reply to an earlier comment instead."))
     check_daily_limit(session, author, "comment")  # last: nothing else would refuse it now
     return do_post_comment(session, author, proposal, consultation, data, parent)
 
@@ -115,12 +118,12 @@ def _own_comment(
     takes the proposal first, so two of them never wait on each other's rows in opposite order
     (a reply racing its parent's deletion deadlocked on PostgreSQL)."""
     if actor is None:
-        raise NotAuthenticated("Log in to continue.")
+        raise NotAuthenticated(_("Log in to continue."))
     comment = session.get(Comment, comment_id)
     if comment is None:
-        raise NotFound(f"There is no comment {comment_id}.")
+        raise NotFound(_("There is no comment %(id)s.", id=comment_id))
     if comment.author_id != actor.id:
-        raise Forbidden("Only the author can change this comment.")
+        raise Forbidden(_("Only the author can change this comment."))
     proposal = get_proposal(session, comment.proposal_id, lock=lock)
     if lock:
         session.refresh(comment)  # as it is now that no other writer of the thread is running
@@ -133,7 +136,9 @@ def edit_comment(session: Session, actor: Account | None, comment_id: int, data:
     # Locked like a deletion, so an edit racing one cannot write text back into a tombstone.
     comment, proposal, consultation = _own_comment(session, actor, comment_id, lock=True)
     if comment.status != CommentStatus.PUBLISHED:
-        raise Conflict(f"This comment is {comment.status}; it cannot be edited.")
+        raise Conflict(
+            _("This comment is %(status)s; it cannot be edited.", status=status_word(comment.status))
+        )
     _in_phase(consultation, COMMENT_PHASES, "edit comments")
     comment.body = data.body
     comment.body_html = render_markdown(data.body)
@@ -155,7 +160,9 @@ def delete_comment(session: Session, actor: Account | None, comment_id: int) -> 
     if comment.status == CommentStatus.DELETED:
         return comment
     if comment.status != CommentStatus.PUBLISHED:
-        raise Conflict(f"This comment is {comment.status}; it cannot be deleted.")
+        raise Conflict(
+            _("This comment is %(status)s; it cannot be deleted.", status=status_word(comment.status))
+        )
     comment.status = CommentStatus.DELETED
     comment.deleted_at = utcnow()
     comment.body = ""

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from civic.clock import utcnow
 from civic.errors import Conflict, NotFound
 from civic.events.envelope import emit
+from civic.i18n import _
 from civic.identity.authorization import Permission, Target, authorize
 from civic.identity.models import Account, Agency
 from civic.participation.events import (
@@ -20,6 +21,7 @@ from civic.participation.events import (
     ConsultationChanged,
 )
 from civic.participation.models import Consultation, ConsultationStatus, Phase
+from civic.participation.rules import phase_word
 from civic.participation.schemas import ConsultationEdit, ConsultationInput, PhaseChange
 
 
@@ -30,13 +32,13 @@ def consultation_target(consultation: Consultation) -> Target:
 def get_consultation(session: Session, consultation_id: int) -> Consultation:
     consultation = session.get(Consultation, consultation_id)
     if consultation is None:
-        raise NotFound(f"There is no consultation {consultation_id}.")
+        raise NotFound(_("There is no consultation %(id)s.", id=consultation_id))
     return consultation
 
 
 def check_create_consultation(session: Session, actor: Account | None, data: ConsultationInput) -> Account:
     if session.get(Agency, data.agency_id) is None:
-        raise NotFound(f"There is no agency {data.agency_id}.")
+        raise NotFound(_("There is no agency %(id)s.", id=data.agency_id))
     return authorize(session, actor, Permission.MANAGE_CONSULTATIONS, Target(agency_id=data.agency_id))
 
 
@@ -78,7 +80,7 @@ def _changed(consultation: Consultation, previous: str | None = None) -> Consult
 def publish_consultation(session: Session, actor: Account | None, consultation_id: int) -> Consultation:
     consultation = check_manage(session, actor, consultation_id)
     if consultation.status == ConsultationStatus.PUBLISHED:
-        raise Conflict("This consultation is already published.")
+        raise Conflict(_("This consultation is already published."))
     return do_publish_consultation(session, actor, consultation)
 
 
@@ -99,7 +101,9 @@ def change_phase(
 ) -> Consultation:
     consultation = check_manage(session, actor, consultation_id)
     if consultation.phase == data.phase:
-        raise Conflict(f"This consultation is already in its {data.phase} phase.")
+        raise Conflict(
+            _("This consultation is already in its %(phase)s phase.", phase=phase_word(data.phase))
+        )
     return do_change_phase(session, actor, consultation, Phase(data.phase))
 
 
@@ -127,7 +131,7 @@ def check_edit_consultation(
     """A closed consultation is a record of what was asked: reopen it (move its phase) to edit."""
     consultation = check_manage(session, actor, consultation_id)
     if consultation.phase == Phase.CLOSED:
-        raise Conflict("This consultation is closed; move it to another phase first to edit it.")
+        raise Conflict(_("This consultation is closed; move it to another phase first to edit it."))
     return consultation
 
 
@@ -163,5 +167,5 @@ def close_consultation(session: Session, actor: Account | None, consultation_id:
     """Closing is moving to the closed phase: the same event, and a convener can reopen it the same way."""
     consultation = check_manage(session, actor, consultation_id)
     if consultation.phase == Phase.CLOSED:
-        raise Conflict("This consultation is already closed.")
+        raise Conflict(_("This consultation is already closed."))
     return do_change_phase(session, actor, consultation, Phase.CLOSED)

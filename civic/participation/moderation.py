@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 from civic.clock import utcnow
 from civic.errors import Conflict, NotFound
 from civic.events.envelope import EventType, emit
+from civic.i18n import N_, _
 from civic.identity.models import Account, Agency
 from civic.participation.comments import comment_changed
 from civic.participation.consultations import get_consultation
@@ -37,6 +38,7 @@ from civic.participation.models import (
     ProposalStatus,
 )
 from civic.participation.proposals import get_proposal, proposal_changed
+from civic.participation.rules import status_word
 
 # What a moderator may do to a proposal in each status, and what it becomes.
 _PROPOSAL_MOVES: dict[str, dict[str, tuple[ProposalStatus, EventType]]] = {
@@ -56,13 +58,23 @@ def proposal_move_refusal(proposal: Proposal, move: str) -> str | None:
     """Why `move` cannot apply to the proposal as it is now, or None."""
     allowed = _PROPOSAL_MOVES.get(move)
     if allowed is None:
-        return f"Unknown moderation action {move!r}; use one of {', '.join(MODERATION_MOVES)}."
+        return _(
+            "Unknown moderation action %(move)s; use one of %(moves)s.",
+            move=repr(move),
+            moves=", ".join(MODERATION_MOVES),
+        )
     if proposal.status not in allowed:
-        return f"A {proposal.status} proposal cannot be {_PAST[move]}."
+        return _(_CANNOT[move], status=status_word(proposal.status))
     return None
 
 
-_PAST = {"approve": "approved", "reject": "rejected", "hide": "hidden", "restore": "restored"}
+# One whole sentence per move, so each language can build it its own way.
+_CANNOT = {
+    "approve": N_("A %(status)s proposal cannot be approved."),
+    "reject": N_("A %(status)s proposal cannot be rejected."),
+    "hide": N_("A %(status)s proposal cannot be hidden."),
+    "restore": N_("A %(status)s proposal cannot be restored."),
+}
 
 
 def do_moderate_proposal(
@@ -85,18 +97,18 @@ def do_moderate_proposal(
 
 def comment_move_refusal(comment: Comment, move: str) -> str | None:
     if move == "hide" and comment.status != CommentStatus.PUBLISHED:
-        return f"A {comment.status} comment cannot be hidden."
+        return _("A %(status)s comment cannot be hidden.", status=status_word(comment.status))
     if move == "restore" and comment.status != CommentStatus.HIDDEN:
-        return f"A {comment.status} comment cannot be restored."
+        return _("A %(status)s comment cannot be restored.", status=status_word(comment.status))
     if move not in ("hide", "restore"):
-        return f"Unknown moderation action {move!r} for a comment; use hide or restore."
+        return _("Unknown moderation action %(move)s for a comment; use hide or restore.", move=repr(move))
     return None
 
 
 def get_comment(session: Session, comment_id: int) -> Comment:
     comment = session.get(Comment, comment_id)
     if comment is None:
-        raise NotFound(f"There is no comment {comment_id}.")
+        raise NotFound(_("There is no comment %(id)s.", id=comment_id))
     return comment
 
 
@@ -173,7 +185,10 @@ def do_record_answer(
     assert official.id is not None
     proposal = get_proposal(session, proposal_id, lock=True)
     if proposal.status not in ANSWERABLE:
-        raise Conflict(f"A {proposal.status} proposal cannot be answered in public.", code="not_answerable")
+        raise Conflict(
+            _("A %(status)s proposal cannot be answered in public.", status=status_word(proposal.status)),
+            code="not_answerable",
+        )
     consultation = get_consultation(session, proposal.consultation_id)
     agency = session.get(Agency, consultation.agency_id)
     now = utcnow()

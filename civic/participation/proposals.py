@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 from civic.clock import utcnow
 from civic.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
 from civic.events.envelope import emit
+from civic.i18n import _
 from civic.identity.models import Account
 from civic.identity.standing import privileges, standing_level
 from civic.participation.consultations import get_consultation
@@ -37,22 +38,37 @@ from civic.participation.models import (
     Support,
 )
 from civic.participation.queries import visible_proposal
-from civic.participation.rules import RETRACTED, eligibility_refusal, level_refusal, phase_refusal
+from civic.participation.rules import (
+    RETRACTED,
+    Doing,
+    eligibility_refusal,
+    level_refusal,
+    phase_refusal,
+    status_word,
+)
 from civic.participation.schemas import ProposalInput
 
 MAX_COMMENT_DEPTH = 3  # a comment, and replies three levels deep
 
 
+def no_longer_editable() -> str:
+    """Why a proposal with supports or comments cannot change (the edit page says it too)."""
+    return _(
+        "This proposal can no longer be edited: people have supported or commented on it as it stands. "
+        "Add a comment to explain what changed."
+    )
+
+
 def _participant(actor: Account | None, consultation: Consultation) -> Account:
     if actor is None:
-        raise NotAuthenticated("Log in to take part.")
+        raise NotAuthenticated(_("Log in to take part."))
     refusal = eligibility_refusal(consultation, actor)
     if refusal:
         raise Forbidden(refusal, code="not_eligible")
     return actor
 
 
-def _in_phase(consultation: Consultation, phases: tuple[Phase, ...], doing: str) -> None:
+def _in_phase(consultation: Consultation, phases: tuple[Phase, ...], doing: Doing) -> None:
     refusal = phase_refusal(consultation, phases, doing)
     if refusal:
         raise Conflict(refusal, code="wrong_phase")
@@ -64,7 +80,7 @@ def get_proposal(session: Session, proposal_id: int, *, lock: bool = False) -> P
     yet, still published) holds until the change that relies on it commits."""
     proposal = session.get(Proposal, proposal_id, with_for_update=lock, populate_existing=lock)
     if proposal is None:
-        raise NotFound(f"There is no proposal {proposal_id}.")
+        raise NotFound(_("There is no proposal %(id)s.", id=proposal_id))
     return proposal
 
 
@@ -74,7 +90,7 @@ def _visible(
     """The logged-in actor and a proposal they may see. One they may not see (another's pending
     proposal) is a 404, exactly like one that does not exist: a 403 or 409 would confirm it."""
     if actor is None:
-        raise NotAuthenticated("Log in to take part.")
+        raise NotAuthenticated(_("Log in to take part."))
     get_proposal(session, proposal_id, lock=lock)
     proposal, consultation = visible_proposal(session, actor, proposal_id)
     return actor, proposal, consultation
@@ -100,7 +116,7 @@ def check_submit_proposal(
 ) -> tuple[Account, Consultation]:
     consultation = get_consultation(session, consultation_id)
     if consultation.status != ConsultationStatus.PUBLISHED:
-        raise NotFound(f"There is no consultation {consultation_id}.")
+        raise NotFound(_("There is no consultation %(id)s.", id=consultation_id))
     author = _participant(actor, consultation)
     _in_phase(consultation, (Phase.PROPOSALS,), "submit proposals")
     _check_category(consultation, data)
@@ -122,7 +138,7 @@ def _check_level(session: Session, author: Account, consultation: Consultation) 
 def _check_category(consultation: Consultation, data: ProposalInput) -> None:
     if data.category and consultation.categories and data.category not in consultation.categories:
         raise InvalidInput(
-            "Choose one of the consultation's categories.", {"category": "Not a category here."}
+            _("Choose one of the consultation's categories."), {"category": _("Not a category here.")}
         )
 
 
@@ -167,23 +183,20 @@ def _own_proposal(
 ) -> tuple[Account, Proposal, Consultation]:
     """The author and their proposal, locked: another's proposal is a 403 if public, a 404 if not."""
     if actor is None:
-        raise NotAuthenticated("Log in to continue.")
+        raise NotAuthenticated(_("Log in to continue."))
     author, proposal, consultation = _visible(session, actor, proposal_id, lock=True)
     if proposal.author_id != author.id:
-        raise Forbidden("Only the author can change this proposal.")
+        raise Forbidden(_("Only the author can change this proposal."))
     return author, proposal, consultation
 
 
 def edit_proposal(session: Session, actor: Account | None, proposal_id: int, data: ProposalInput) -> Proposal:
     author, proposal, consultation = _own_proposal(session, actor, proposal_id)
     if proposal.status not in (ProposalStatus.PUBLISHED, ProposalStatus.PENDING):
-        raise Conflict(f"A {proposal.status} proposal cannot be edited.")
+        raise Conflict(_("A %(status)s proposal cannot be edited.", status=status_word(proposal.status)))
     # The row is locked, so no support or comment can slip in between this check and the edit.
     if proposal.support_count or proposal.comment_count:
-        raise Conflict(
-            "This proposal can no longer be edited: people have supported or commented on it as it stands. "
-            "Add a comment to explain what changed."
-        )
+        raise Conflict(no_longer_editable())
     _check_category(consultation, data)
     return do_edit_proposal(session, author, proposal, consultation, data)
 
@@ -212,7 +225,7 @@ def withdraw_proposal(session: Session, actor: Account | None, proposal_id: int)
     if proposal.status in (ProposalStatus.WITHDRAWN, RETRACTED):
         return proposal  # withdrawing twice is the same as once
     if proposal.status not in (ProposalStatus.PUBLISHED, ProposalStatus.PENDING):
-        raise Conflict(f"A {proposal.status} proposal cannot be withdrawn.")
+        raise Conflict(_("A %(status)s proposal cannot be withdrawn.", status=status_word(proposal.status)))
     proposal.status = RETRACTED if proposal.status == ProposalStatus.PENDING else ProposalStatus.WITHDRAWN
     proposal.withdrawn_at = utcnow()
     session.add(proposal)
@@ -230,9 +243,11 @@ def check_support(
     _actor, proposal, consultation = _visible(session, actor, proposal_id, lock=True)
     supporter = _participant(actor, consultation)
     if proposal.status != ProposalStatus.PUBLISHED:
-        raise Conflict(f"This proposal is {proposal.status}; it cannot be supported.")
+        raise Conflict(
+            _("This proposal is %(status)s; it cannot be supported.", status=status_word(proposal.status))
+        )
     if proposal.author_id == supporter.id:
-        raise Conflict("You cannot support your own proposal.", code="own_proposal")
+        raise Conflict(_("You cannot support your own proposal."), code="own_proposal")
     return supporter, proposal, consultation
 
 

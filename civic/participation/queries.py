@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from civic.clock import as_utc
 from civic.errors import NotFound
+from civic.i18n import _
 from civic.identity.authorization import Permission, Target, is_allowed
 from civic.identity.models import Account
 from civic.participation.models import (
@@ -44,7 +45,7 @@ def visible_consultation(session: Session, viewer: Account | None, consultation_
         consultation.status != ConsultationStatus.PUBLISHED
         and not can_see_drafts(session, viewer, consultation)
     ):
-        raise NotFound(f"There is no consultation {consultation_id}.")
+        raise NotFound(_("There is no consultation %(id)s.", id=consultation_id))
     return consultation
 
 
@@ -191,7 +192,7 @@ def visible_proposal(
     agency's officials."""
     proposal = session.get(Proposal, proposal_id)
     if proposal is None:
-        raise NotFound(f"There is no proposal {proposal_id}.")
+        raise NotFound(_("There is no proposal %(id)s.", id=proposal_id))
     consultation = visible_consultation(session, viewer, proposal.consultation_id)
     if proposal.status in PUBLIC_STATUSES:
         return proposal, consultation
@@ -199,7 +200,7 @@ def visible_proposal(
         viewer.id == proposal.author_id or can_see_drafts(session, viewer, consultation)
     ):
         return proposal, consultation
-    raise NotFound(f"There is no proposal {proposal_id}.")
+    raise NotFound(_("There is no proposal %(id)s.", id=proposal_id))
 
 
 def proposal_detail(

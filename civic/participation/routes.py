@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from civic.errors import NotFound
+from civic.i18n import _
 from civic.identity.models import Account
 from civic.identity.web import transact
 from civic.participation import pages, queries
@@ -36,12 +37,12 @@ async def open_data(request: Request) -> Response:
     consultation_id = request.path_params["consultation_id"]
     fmt = request.path_params["format"]
     if fmt not in ("csv", "json"):
-        raise NotFound("Open data comes as .csv or .json.")
+        raise NotFound(_("Open data comes as .csv or .json."))
 
     def work(session: Session, viewer: Account | None) -> list[dict[str, object]]:
         consultation = queries.visible_consultation(session, viewer, consultation_id)
         if consultation.status != ConsultationStatus.PUBLISHED:
-            raise NotFound(f"There is no consultation {consultation_id}.")
+            raise NotFound(_("There is no consultation %(id)s.", id=consultation_id))
         return queries.open_data_rows(session, consultation)
 
     rows = await transact(request, work)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from civic.clock import UTCDateTime
 from civic.http.api import MAX_ID
+from civic.i18n import _
 from civic.identity.schemas import Line, MultiLine
 from civic.identity.standing import LEVELS
 
@@ -21,7 +22,10 @@ def _min_level(value: int | None) -> int | None:
     if value is not None and value not in MIN_LEVELS:
         choices = ", ".join(str(n) for n in MIN_LEVELS[1:])
         raise ValueError(
-            f"Choose 0 (open to everyone) or a level that unlocks restricted consultations: {choices}."
+            _(
+                "Choose 0 (open to everyone) or a level that unlocks restricted consultations: %(choices)s.",
+                choices=choices,
+            )
         )
     return value
 
@@ -98,7 +102,7 @@ class ConsultationEdit(_Input):
     def _not_null(cls, value: object) -> object:
         # Runs only for fields that were sent: null clears `district` and `cover_url`, nothing else.
         if value is None:
-            raise ValueError("This field cannot be empty; leave it out to keep it as it is.")
+            raise ValueError(_("This field cannot be empty; leave it out to keep it as it is."))
         return value
 
     def changes(self) -> dict[str, object]:

@@ -13,6 +13,7 @@ subtraction.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,7 @@ from cryptography.fernet import Fernet
 from sqlmodel import Session, col, or_, select
 
 from civic.clock import utcnow
+from civic.i18n import N_, _
 from civic.identity.authorization import Permission
 from civic.identity.models import Account
 from civic.participation.consultations import consultation_target, get_consultation
@@ -31,6 +33,20 @@ from civic.trust.purposes import ATTRIBUTES, STATISTICS, choice_label
 from civic.trust.requests import participant_ids
 
 DEFAULT_MIN_CELL = 5
+
+# What a profile's reads served, as recorded (in English: the sentence is committed to the ledger
+# and must not depend on who computed it in which language); `served_text` shows it translated.
+PROFILE_SERVED = N_("Demographic profile of consultation #%(id)s (statistics, groups under %(k)s hidden)")
+_PROFILE_SERVED = re.compile(
+    r"Demographic profile of consultation #(?P<id>\d+) \(statistics, groups under (?P<k>\d+) hidden\)"
+)
+
+
+def served_text(served: str) -> str:
+    """What a read served, for the citizen: a profile's recorded sentence in their language, any
+    other (typed by an official) as it was typed."""
+    match = _PROFILE_SERVED.fullmatch(served)
+    return _(PROFILE_SERVED, id=match["id"], k=match["k"]) if match else served
 
 
 @dataclass
@@ -96,9 +112,7 @@ def consultation_profile(
                 a for a in consent.attributes if a in statistical
             )
     counters: dict[str, Counter[str]] = {a: Counter() for a in statistical}
-    served = (
-        f"Demographic profile of consultation #{consultation_id} (statistics, groups under {min_cell} hidden)"
-    )
+    served = PROFILE_SERVED % {"id": consultation_id, "k": min_cell}
     for citizen_id in sorted(covered):
         for attribute in sorted(covered[citizen_id]):
             try:
@@ -110,7 +124,7 @@ def consultation_profile(
             counters[attribute][values[attribute]] += 1
     profiles = []
     for attribute in statistical:
-        profile = AttributeProfile(attribute, ATTRIBUTES[attribute].label)
+        profile = AttributeProfile(attribute, ATTRIBUTES[attribute].local_label)
         for value, count in sorted(counters[attribute].items(), key=lambda kv: (-kv[1], kv[0])):
             if count < min_cell:
                 profile.suppressed_cells += 1

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from civic.clock import as_utc, utcnow
 from civic.errors import Conflict, InvalidInput, NotFound
 from civic.events.envelope import emit
+from civic.i18n import N_, _
 from civic.identity.models import Account, Agency
 from civic.participation.consultations import get_consultation
 from civic.trust import ledger
@@ -32,6 +33,21 @@ from civic.trust.models import Consent, ConsentState, DisclosureRequest
 from civic.trust.purposes import attribute_names, purpose
 from civic.trust.requests import addressed_request, citizen_actor, iso
 from civic.trust.schemas import AnswerInput, ProactiveInput
+
+# A state's name inside a sentence ("This consent is withdrawn"); the pages' badges have their own.
+STATE_WORDS = {
+    ConsentState.REQUESTED: N_("requested"),
+    ConsentState.GIVEN: N_("given"),
+    ConsentState.REFUSED: N_("refused"),
+    ConsentState.WITHDRAWN: N_("withdrawn"),
+    ConsentState.EXPIRED: N_("expired"),
+}
+
+
+def state_word(state: str) -> str:
+    """A consent state in the reader's language (the code itself for one not listed)."""
+    word = STATE_WORDS.get(state)  # type: ignore[call-overload]
+    return _(word) if word else state
 
 
 def effective_state(consent: Consent, now: datetime | None = None) -> ConsentState:
@@ -94,8 +110,11 @@ def _check_unanswered(session: Session, citizen: Account, request: DisclosureReq
     ).first()
     if existing is not None:
         raise Conflict(
-            f"You have already answered this request ({existing.state}). A consent you gave can be "
-            "withdrawn from your consent centre.",
+            _(
+                "You have already answered this request (%(state)s). A consent you gave can be "
+                "withdrawn from your consent centre.",
+                state=state_word(existing.state),
+            ),
             code="already_answered",
         )
 
@@ -115,8 +134,8 @@ def grant(
     extra = sorted(set(granted) - set(request.attributes))
     if extra:
         raise InvalidInput(
-            f"The request did not ask for: {', '.join(extra)}.",
-            {"attributes": "Choose among the attributes asked for."},
+            _("The request did not ask for: %(names)s.", names=", ".join(extra)),
+            {"attributes": _("Choose among the attributes asked for.")},
         )
     _check_unanswered(session, citizen, request)
     assert citizen.id is not None
@@ -162,13 +181,14 @@ def grant_proactively(
     purpose(data.purpose)
     attributes = attribute_names(list(data.attributes))
     if session.get(Agency, data.agency_id) is None:
-        raise NotFound(f"There is no agency {data.agency_id}.")
+        raise NotFound(_("There is no agency %(id)s.", id=data.agency_id))
     if (
         data.consultation_id is not None
         and get_consultation(session, data.consultation_id).agency_id != data.agency_id
     ):
         raise InvalidInput(
-            "That consultation belongs to another agency.", {"consultation_id": "Choose one of the agency's."}
+            _("That consultation belongs to another agency."),
+            {"consultation_id": _("Choose one of the agency's.")},
         )
     at = now or utcnow()
     assert citizen.id is not None
@@ -213,11 +233,14 @@ def revoke(
     citizen = citizen_actor(session, actor, lock=True)
     consent = session.get(Consent, consent_id, with_for_update=True, populate_existing=True)
     if consent is None or consent.citizen_id != citizen.id:
-        raise NotFound(f"There is no consent {consent_id} of yours.")
+        raise NotFound(_("There is no consent %(id)s of yours.", id=consent_id))
     at = now or utcnow()
     state = effective_state(consent, at)
     if state is not ConsentState.GIVEN:
-        raise Conflict(f"This consent is {state.value}: there is nothing to withdraw.", code="not_active")
+        raise Conflict(
+            _("This consent is %(state)s: there is nothing to withdraw.", state=state_word(state)),
+            code="not_active",
+        )
     _end(session, consent, ConsentState.WITHDRAWN, at, citizen.id)
     return consent
 
@@ -258,5 +281,5 @@ def own_consent(session: Session, actor: Account | None, consent_id: int) -> Con
     citizen = citizen_actor(session, actor)
     consent = session.get(Consent, consent_id)
     if consent is None or consent.citizen_id != citizen.id:
-        raise NotFound(f"There is no consent {consent_id} of yours.")
+        raise NotFound(_("There is no consent %(id)s of yours.", id=consent_id))
     return consent

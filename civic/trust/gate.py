@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from civic.clock import as_utc, utcnow
 from civic.errors import Forbidden, NotFound
 from civic.events.envelope import emit
+from civic.i18n import N_, _
 from civic.identity.authorization import RULES, Permission, Target, active_grants, agency_lineage, authorize
 from civic.identity.models import Account, AccountKind
 from civic.trust import ledger
@@ -33,10 +34,10 @@ from civic.trust.purposes import ATTRIBUTES, attribute_names, purpose
 from civic.trust.vault import read_values
 
 REASONS = {
-    "none": "There is no consent from this citizen to your agency for this purpose and attribute.",
-    "revoked": "The citizen withdrew their consent.",
-    "expired": "The citizen's consent has expired.",
-    "not_provided": "The citizen consented but has not recorded this attribute.",
+    "none": N_("There is no consent from this citizen to your agency for this purpose and attribute."),
+    "revoked": N_("The citizen withdrew their consent."),
+    "expired": N_("The citizen's consent has expired."),
+    "not_provided": N_("The citizen consented but has not recorded this attribute."),
 }
 
 
@@ -46,7 +47,7 @@ class AccessRefused(Forbidden):
     code = "access_refused"
 
     def __init__(self, reason: str, attributes: list[str]) -> None:
-        super().__init__(f"Access refused ({reason}): {REASONS[reason]}")
+        super().__init__(_("Access refused (%(reason)s): %(why)s", reason=reason, why=_(REASONS[reason])))
         self.reason = reason
         self.attributes = attributes
 
@@ -83,7 +84,7 @@ def reader_for(session: Session, actor: Account | None, agency_id: int | None) -
     target_agency = agency_id or (actor.agency_id if actor is not None else None)
     if target_agency is None:
         authorize(session, actor, Permission.REQUEST_DATA)  # 401/403 first for those who cannot read
-        raise Forbidden("Name the agency you read for: your account belongs to none.")
+        raise Forbidden(_("Name the agency you read for: your account belongs to none."))
     return _reader(session, actor, Permission.REQUEST_DATA, Target(agency_id=target_agency))
 
 
@@ -193,12 +194,12 @@ def read_with(
     active = [c for c in covering if effective_state(c, at) is ConsentState.GIVEN]
     if not active:
         _record(session, reader, citizen_id, purpose_id, attributes, served, at, None, _why_not(covering, at))
-        raise AccessRefused(_why_not(covering, at), attributes)
+        raise AccessRefused(reason=_why_not(covering, at), attributes=attributes)
     consent = max(active, key=lambda c: as_utc(c.expires_at or c.decided_at))
     values = read_values(session, fernet, citizen_id, attributes)
     if len(values) < len(attributes):
         _record(session, reader, citizen_id, purpose_id, attributes, served, at, consent, "not_provided")
-        raise AccessRefused("not_provided", attributes)
+        raise AccessRefused(reason="not_provided", attributes=attributes)
     _record(session, reader, citizen_id, purpose_id, attributes, served, at, consent, None)
     return values
 
@@ -222,7 +223,7 @@ def read_attribute(
     reader = reader_for(session, official, agency_id)
     citizen = session.get(Account, citizen_id)
     if citizen is None or citizen.kind == AccountKind.OFFICIAL:
-        raise NotFound(f"There is no e-citizen {citizen_id}.")
+        raise NotFound(_("There is no e-citizen %(id)s.", id=citizen_id))
     return read_with(session, fernet, reader, citizen_id, [attribute], purpose_id, served, now=now)[attribute]
 
 

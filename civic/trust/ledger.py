@@ -38,6 +38,7 @@ from sqlmodel import Session, col
 
 from civic.clock import as_utc, utcnow
 from civic.errors import InvalidInput
+from civic.i18n import _
 from civic.trust import merkle
 from civic.trust.ledger_models import LedgerEntry, LedgerRecord
 
@@ -281,7 +282,13 @@ def fetch_nodes(session: Session, ids: Iterable[merkle.NodeId]) -> dict[merkle.N
 def _within(session: Session, size: int) -> None:
     current = tree_size(session)
     if not 0 <= size <= current:
-        raise InvalidInput(f"The ledger has {current} entries; there is no tree of size {size}.")
+        raise InvalidInput(
+            _(
+                "The ledger has %(current)s entries; there is no tree of size %(size)s.",
+                current=current,
+                size=size,
+            )
+        )
 
 
 def _answer(session: Session, plan: merkle.Plan, size: int) -> list[bytes]:
@@ -297,21 +304,23 @@ def _answer(session: Session, plan: merkle.Plan, size: int) -> list[bytes]:
 def root(session: Session, size: int) -> bytes:
     """The root hash of the first `size` entries (the empty tree's is SHA-256 of nothing)."""
     if size < 0:
-        raise InvalidInput(f"There is no tree of size {size}.")
+        raise InvalidInput(_("There is no tree of size %(size)s.", size=size))
     return _answer(session, merkle.root_plan(size), size)[0] if size else merkle.EMPTY_ROOT
 
 
 def inclusion_proof(session: Session, index: int, size: int) -> list[bytes]:
     """RFC 9162 inclusion proof of entry `index` in the tree of the first `size` entries."""
     if not 0 <= index < size:
-        raise InvalidInput(f"Entry {index} is not in a tree of size {size}.")
+        raise InvalidInput(_("Entry %(index)s is not in a tree of size %(size)s.", index=index, size=size))
     return _answer(session, merkle.inclusion_plan(index, size), size)
 
 
 def consistency_proof(session: Session, old: int, new: int) -> list[bytes]:
     """RFC 9162 consistency proof between the trees of the first `old` and `new` entries."""
     if not 0 < old <= new:
-        raise InvalidInput(f"A consistency proof needs 0 < old <= new (got {old} and {new}).")
+        raise InvalidInput(
+            _("A consistency proof needs 0 < old <= new (got %(old)s and %(new)s).", old=old, new=new)
+        )
     return _answer(session, merkle.consistency_plan(old, new), new)
 
 
@@ -327,7 +336,7 @@ def receipt_evidence(session: Session, index: int, head: SignedTreeHead) -> dict
     entry = session.get(LedgerEntry, index)
     record = session.get(LedgerRecord, index)
     if entry is None or record is None or record.body is None or record.salt is None:
-        raise InvalidInput(f"Ledger entry {index} does not exist or its record was erased.")
+        raise InvalidInput(_("Ledger entry %(index)s does not exist or its record was erased.", index=index))
     return {
         "index": index,
         "kind": entry.kind,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from civic.errors import InvalidInput
+from civic.i18n import _, current_locale
 
 DPV = "https://w3id.org/dpv#"
 PD = "https://w3id.org/dpv/pd#"
@@ -28,6 +29,12 @@ LEGAL_BASIS = {
 }
 
 
+def in_reader_language(english: str, azerbaijani: str) -> str:
+    """The vocabulary's own wording for the reader's language (it carries both, so the catalogs
+    need not repeat it): Azerbaijani when the request speaks it, English otherwise."""
+    return azerbaijani if current_locale() == "az" and azerbaijani else english
+
+
 @dataclass(frozen=True)
 class Purpose:
     id: str
@@ -36,6 +43,14 @@ class Purpose:
     label_az: str
     text: str  # what the citizen is told, in plain words
     text_az: str
+
+    @property
+    def local_label(self) -> str:
+        return in_reader_language(self.label, self.label_az)
+
+    @property
+    def local_text(self) -> str:
+        return in_reader_language(self.text, self.text_az)
 
 
 PURPOSES: dict[str, Purpose] = {
@@ -95,6 +110,15 @@ class Attribute:
     kind: Kind
     choices: tuple[tuple[str, str, str], ...] = ()  # (value, English, Azerbaijani)
     statistical: bool = False  # counted in a consultation's demographic profile
+
+    @property
+    def local_label(self) -> str:
+        return in_reader_language(self.label, self.label_az)
+
+    @property
+    def local_choices(self) -> list[tuple[str, str]]:
+        """(value, label in the reader's language) for each choice."""
+        return [(value, in_reader_language(en, az)) for value, en, az in self.choices]
 
 
 ATTRIBUTES: dict[str, Attribute] = {
@@ -172,8 +196,8 @@ def purpose(purpose_id: str, *, field: str = "purpose") -> Purpose:
     found = PURPOSES.get(purpose_id)
     if found is None:
         raise InvalidInput(
-            "That purpose is not in the vocabulary.",
-            {field: f"Choose one of: {', '.join(PURPOSES)}."},
+            _("That purpose is not in the vocabulary."),
+            {field: _("Choose one of: %(terms)s.", terms=", ".join(PURPOSES))},
             code="unknown_purpose",
         )
     return found
@@ -184,19 +208,19 @@ def attribute_names(names: list[str], *, field: str = "attributes") -> list[str]
     unknown = sorted({n for n in names if n not in ATTRIBUTES})
     if unknown:
         raise InvalidInput(
-            f"Not in the vocabulary: {', '.join(unknown)}.",
-            {field: f"Choose from: {', '.join(ATTRIBUTES)}."},
+            _("Not in the vocabulary: %(names)s.", names=", ".join(unknown)),
+            {field: _("Choose from: %(terms)s.", terms=", ".join(ATTRIBUTES))},
             code="unknown_attribute",
         )
     if not names:
-        raise InvalidInput("Name at least one attribute.", {field: "Choose at least one."})
+        raise InvalidInput(_("Name at least one attribute."), {field: _("Choose at least one.")})
     wanted = set(names)
     return [a for a in ATTRIBUTES if a in wanted]
 
 
 def choice_label(attribute: str, value: str) -> str:
-    """The English label of a choice value (the value itself for free-text attributes)."""
-    for choice, label, _az in ATTRIBUTES[attribute].choices:
+    """The label of a choice value in the reader's language (the value itself for free text)."""
+    for choice, label in ATTRIBUTES[attribute].local_choices:
         if choice == value:
             return label
     return value

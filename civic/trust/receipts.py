@@ -10,6 +10,12 @@ checks it without a database. A head covering the entry is signed on demand when
 predates it.
 
 The receipt holds no attribute value: only their names, which the citizen chose to share.
+
+Its machine fields (names, codes, times, the ledger part) are the same in every language; the
+sentences meant for people (`collection_method`, `service`, `purpose`, the data categories'
+labels, `termination`, `withdrawal.how`) follow the reader's language, which `language` names.
+Nothing in those sentences is signed or hashed: the ledger record holds ids, codes and times
+only, so a receipt downloaded in Azerbaijani checks exactly as the English one does.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from sqlmodel import Session
 
 from civic.clock import as_utc, utcnow
 from civic.errors import Conflict
+from civic.i18n import _, current_locale
 from civic.identity.models import Account, Agency
 from civic.trust import ledger
 from civic.trust.consents import effective_state, own_consent
@@ -54,7 +61,7 @@ def build_receipt(
 ) -> dict[str, Any]:
     """The receipt of `consent` as it stands `now` (its state may have changed since it was given)."""
     if consent.ledger_index is None:
-        raise Conflict("This consent has no ledger entry yet.", code="not_recorded")
+        raise Conflict(_("This consent has no ledger entry yet."), code="not_recorded")
     agency = session.get(Agency, consent.agency_id)
     assert agency is not None and consent.id is not None
     purpose = PURPOSES[consent.purpose]
@@ -79,12 +86,12 @@ def build_receipt(
         "version": "KI-CR-v1.1.0",
         "receipt_id": f"urn:civic:consent:{consent.id}",
         "record_id": consent.id,
-        "language": "en",
+        "language": current_locale(),
         "jurisdiction": "AZ",
         "consent_timestamp": _iso(consent.decided_at),
-        "collection_method": "In answer to a disclosure request, in the civic consent centre"
+        "collection_method": _("In answer to a disclosure request, in the civic consent centre")
         if consent.request_id
-        else "Given unprompted, in the civic consent centre",
+        else _("Given unprompted, in the civic consent centre"),
         "pii_principal_id": f"account:{consent.citizen_id}",
         "pii_controllers": [
             {
@@ -98,21 +105,23 @@ def build_receipt(
         "policy_url": centre,
         "services": [
             {
-                "service": "civic — consultations and voluntary data disclosure",
+                "service": _("civic — consultations and voluntary data disclosure"),
                 "purposes": [
                     {
                         "purpose_id": purpose.id,
-                        "purpose": purpose.text,
+                        "purpose": purpose.local_text,
                         "purpose_az": purpose.text_az,
                         "purpose_category": [purpose.dpv],
                         "consent_type": "EXPLICIT",
                         "lawful_basis": LEGAL_BASIS,
                         "pii_category": [
-                            {"attribute": a, "label": ATTRIBUTES[a].label, "dpv": ATTRIBUTES[a].dpv}
+                            {"attribute": a, "label": ATTRIBUTES[a].local_label, "dpv": ATTRIBUTES[a].dpv}
                             for a in consent.attributes
                         ],
                         "primary_purpose": True,
-                        "termination": f"Ends after {consent.retention_days} days, or when withdrawn.",
+                        "termination": _(
+                            "Ends after %(days)d days, or when withdrawn.", days=consent.retention_days
+                        ),
                         "retention_days": consent.retention_days,
                         "third_party_disclosure": False,
                         "consultation_id": consent.consultation_id,
@@ -129,8 +138,10 @@ def build_receipt(
         "ended_at": _iso(consent.ended_at),
         "events": events,
         "withdrawal": {
-            "how": "One action: press 'Withdraw' next to this consent in your consent centre. "
-            "It takes effect at once, and costs you nothing.",
+            "how": _(
+                "One action: press 'Withdraw' next to this consent in your consent centre. "
+                "It takes effect at once, and costs you nothing."
+            ),
             "url": centre,
             "api": f"POST {base_url.rstrip('/')}/api/me/consents/{consent.id}/withdrawal",
         },

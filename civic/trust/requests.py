@@ -13,6 +13,7 @@ from sqlmodel import Session, col, or_, select
 from civic.clock import as_utc, utcnow
 from civic.errors import InvalidInput, NotAuthenticated, NotFound
 from civic.events.envelope import emit
+from civic.i18n import _
 from civic.identity.authorization import Permission, Target, authorize
 from civic.identity.models import Account, AccountKind, Agency
 from civic.participation.consultations import consultation_target, get_consultation
@@ -32,9 +33,9 @@ def citizen_actor(session: Session, actor: Account | None, *, lock: bool = False
     """The e-citizen acting on their own consents; their account row is locked so two answers of
     theirs (a double click) are taken one after the other."""
     if actor is None or actor.id is None:
-        raise NotAuthenticated("Log in to manage your consents.")
+        raise NotAuthenticated(_("Log in to manage your consents."))
     if actor.kind == AccountKind.OFFICIAL:
-        raise NotFound("Consents are given by e-citizens; officials have no consent centre.")
+        raise NotFound(_("Consents are given by e-citizens; officials have no consent centre."))
     if lock:
         session.get(Account, actor.id, with_for_update=True)
     return actor
@@ -77,8 +78,8 @@ def check_request(session: Session, actor: Account | None, data: RequestInput) -
         consultation = get_consultation(session, data.consultation_id)
         if data.agency_id is not None and data.agency_id != consultation.agency_id:
             raise InvalidInput(
-                "The consultation belongs to another agency.",
-                {"agency_id": "Leave it empty, or name the consultation's own agency."},
+                _("The consultation belongs to another agency."),
+                {"agency_id": _("Leave it empty, or name the consultation's own agency.")},
             )
         agency_id = consultation.agency_id
         official = authorize(session, actor, Permission.REQUEST_DATA, consultation_target(consultation))
@@ -86,15 +87,15 @@ def check_request(session: Session, actor: Account | None, data: RequestInput) -
         if agency_id is None:
             authorize(session, actor, Permission.REQUEST_DATA)  # 401/403 for those who cannot ask at all
             raise InvalidInput(
-                "Name the agency the data is asked for.", {"agency_id": "This field is required."}
+                _("Name the agency the data is asked for."), {"agency_id": _("This field is required.")}
             )
         official = authorize(session, actor, Permission.REQUEST_DATA, Target(agency_id=agency_id))
     if session.get(Agency, agency_id) is None:
-        raise NotFound(f"There is no agency {agency_id}.")
+        raise NotFound(_("There is no agency %(id)s.", id=agency_id))
     if data.citizen_id is not None:
         citizen = session.get(Account, data.citizen_id)
         if citizen is None or citizen.kind == AccountKind.OFFICIAL or not citizen.is_active:
-            raise NotFound(f"There is no e-citizen {data.citizen_id}.")
+            raise NotFound(_("There is no e-citizen %(id)s.", id=data.citizen_id))
     return official, agency_id
 
 
@@ -197,4 +198,4 @@ def addressed_request(session: Session, citizen: Account, request_id: int) -> Di
             session, citizen.id or 0
         ):
             return request
-    raise NotFound(f"There is no request {request_id} for you.")
+    raise NotFound(_("There is no request %(id)s for you.", id=request_id))

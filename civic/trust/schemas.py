@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from civic.http.api import MAX_ID
+from civic.i18n import _
 from civic.identity.schemas import Line, MultiLine
 
 MAX_RETENTION_DAYS = 3650  # ten years: a consent with no end is not a consent one can keep track of
@@ -51,7 +52,7 @@ class RequestInput(_Input):
     @model_validator(mode="after")
     def _addressed(self) -> RequestInput:
         if self.citizen_id is None and self.consultation_id is None:
-            raise ValueError("Name a citizen, or a consultation whose participants are asked.")
+            raise ValueError(_("Name a citizen, or a consultation whose participants are asked."))
         return self
 
 

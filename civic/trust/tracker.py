@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlmodel import Session, col, select
 
 from civic.errors import InvalidInput
+from civic.i18n import _
 from civic.identity.models import Account
 from civic.trust.models import DataAccess
 from civic.trust.requests import citizen_actor
@@ -28,7 +29,7 @@ def my_accesses(
     citizen = citizen_actor(session, actor)
     if since and until and since > until:
         raise InvalidInput(
-            "The period ends before it starts.", {"until": "Choose a day on or after the first."}
+            _("The period ends before it starts."), {"until": _("Choose a day on or after the first.")}
         )
     query = select(DataAccess).where(DataAccess.citizen_id == citizen.id)
     if since:

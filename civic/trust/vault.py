@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from civic.clock import utcnow
 from civic.errors import InvalidInput, NotAuthenticated
+from civic.i18n import _
 from civic.identity.models import Account
 from civic.trust.models import VaultEntry
 from civic.trust.purposes import ATTRIBUTES, Kind
@@ -53,19 +54,21 @@ def clean_value(attribute: str, raw: str) -> str:
         return ""
     if spec.kind is Kind.CHOICE and value not in {c[0] for c in spec.choices}:
         raise InvalidInput(
-            "Some fields need attention.",
-            {attribute: f"Choose one of: {', '.join(c[0] for c in spec.choices)}."},
+            _("Some fields need attention."),
+            {attribute: _("Choose one of: %(terms)s.", terms=", ".join(c[0] for c in spec.choices))},
         )
     if spec.kind is Kind.EMAIL and (len(value) > 254 or not EMAIL.match(value)):
         raise InvalidInput(
-            "Some fields need attention.", {attribute: "Enter an e-mail address like name@example.az."}
+            _("Some fields need attention."), {attribute: _("Enter an e-mail address like name@example.az.")}
         )
     if spec.kind is Kind.PHONE and not PHONE.match(value):
         raise InvalidInput(
-            "Some fields need attention.", {attribute: "Enter a phone number like +994 12 345 67 89."}
+            _("Some fields need attention."), {attribute: _("Enter a phone number like +994 12 345 67 89.")}
         )
     if len(value) > MAX_TEXT:
-        raise InvalidInput("Some fields need attention.", {attribute: f"Use at most {MAX_TEXT} characters."})
+        raise InvalidInput(
+            _("Some fields need attention."), {attribute: _("Use at most %(max)d characters.", max=MAX_TEXT)}
+        )
     return value
 
 
@@ -79,7 +82,7 @@ def _entries(session: Session, account_id: int, attributes: list[str] | None = N
 def own_vault(session: Session, fernet: Fernet, actor: Account | None) -> dict[str, str]:
     """The citizen's own attributes in the clear (only those they have filled in)."""
     if actor is None or actor.id is None:
-        raise NotAuthenticated("Log in to see your data.")
+        raise NotAuthenticated(_("Log in to see your data."))
     return {name: unseal(fernet, e) for name, e in _entries(session, actor.id).items()}
 
 
@@ -89,11 +92,12 @@ def update_vault(
     """Set the attributes named in `values` (an empty value removes one); others stay as they are.
     Every value is checked before anything is written."""
     if actor is None or actor.id is None:
-        raise NotAuthenticated("Log in to edit your data.")
+        raise NotAuthenticated(_("Log in to edit your data."))
     unknown = sorted(set(values) - set(ATTRIBUTES))
     if unknown:
         raise InvalidInput(
-            "Some fields need attention.", {name: "This field is not accepted here." for name in unknown}
+            _("Some fields need attention."),
+            {name: _("This field is not accepted here.") for name in unknown},
         )
     cleaned = {name: clean_value(name, raw) for name, raw in values.items()}
     existing = _entries(session, actor.id, list(cleaned))

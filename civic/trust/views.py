@@ -1,6 +1,9 @@
 """What trust's API answers (and its pages show): the vocabulary, requests, consents with their
 effective state, the citizen's access log and a consultation's profile. No model here ever holds
-an attribute value except `VaultOut` (the owner's own) and `ReadOut` (a read through the gate)."""
+an attribute value except `VaultOut` (the owner's own) and `ReadOut` (a read through the gate).
+
+Texts for people (`purpose_text`, `agency_name`, a profile's labels) are in the reader's language;
+codes (`purpose`, `state`, `role`, `reason`) and what an official typed (`served`) are as stored."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, func, select
 
 from civic.clock import UTCDateTime, utcnow
+from civic.identity.labels import agency_name
 from civic.identity.models import Agency
 from civic.trust.aggregates import Profile
 from civic.trust.consents import effective_state
@@ -173,7 +177,8 @@ class ProfileOut(BaseModel):
 def _agency_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
-    return {a.id: a.name for a in session.exec(select(Agency).where(col(Agency.id).in_(ids))).all() if a.id}
+    agencies = session.exec(select(Agency).where(col(Agency.id).in_(ids))).all()
+    return {a.id: agency_name(a) for a in agencies if a.id}
 
 
 def request_outs(
@@ -197,7 +202,7 @@ def request_outs(
             citizen_id=r.citizen_id,
             consultation_id=r.consultation_id,
             purpose=r.purpose,
-            purpose_text=PURPOSES[r.purpose].text,
+            purpose_text=PURPOSES[r.purpose].local_text,
             attributes=list(r.attributes),
             retention_days=r.retention_days,
             message=r.message,
@@ -220,7 +225,7 @@ def consent_outs(session: Session, rows: list[Consent], now: datetime | None = N
             request_id=c.request_id,
             consultation_id=c.consultation_id,
             purpose=c.purpose,
-            purpose_text=PURPOSES[c.purpose].text,
+            purpose_text=PURPOSES[c.purpose].local_text,
             attributes=list(c.attributes),
             state=effective_state(c, at).value,
             decided_at=c.decided_at,
@@ -242,7 +247,7 @@ def access_outs(session: Session, rows: list[DataAccess]) -> list[AccessOut]:
             agency_name=names.get(a.agency_id, ""),
             role=a.role,
             purpose=a.purpose,
-            purpose_text=PURPOSES[a.purpose].text,
+            purpose_text=PURPOSES[a.purpose].local_text,
             attributes=list(a.attributes),
             served=a.served,
             outcome=a.outcome,

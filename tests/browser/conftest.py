@@ -9,8 +9,16 @@ Chromium is never downloaded (`playwright install` is not used): the tests drive
 /usr/bin/chromium (CIVIC_CHROMIUM overrides the path). Without it the tests fail when CI=true and
 are skipped with a loud reason otherwise; scripts/install-chromium installs it.
 
-Every step of a journey is saved as artifacts/screenshots/<test>/<nn-step>.png, and the server's
-log as artifacts/browser/<backend>-*.log, so a failure in CI can be read after the fact.
+Every step of a journey is saved as artifacts/screenshots/<test>[-backend]-<lang>/<nn-step>.png and
+checked with axe-core (serious or critical findings fail the step), and the server's log is kept as
+artifacts/browser/<backend>-*.log, so a failure in CI can be read after the fact.
+
+Journeys run in English and in Azerbaijani (`@both_languages` and `T()` from tests/browser/i18n.py):
+the browser context says which language it wants the way a real browser does, with Accept-Language.
+
+What the journeys share lives here too: the live server's database (`server_runtime`, for writing
+the agencies and officials nobody can register through the site) and the steps every journey takes
+(`register`, `log_in`, `log_out`, `reload_until`).
 
 Why Playwright lives in a *package*-scoped fixture: between sync calls Playwright marks its own
 event loop as the thread's running loop. Kept alive for the whole session, it would break every
@@ -30,15 +38,24 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
+from civic.identity.models import Account
+from civic.participation import consultations
+from civic.participation.models import Consultation
+from civic.participation.schemas import ConsultationInput, PhaseChange
+from civic.runtime import Runtime, build_runtime
+from civic.settings import Settings
+from tests.browser import i18n
+from tests.browser.accessibility import assert_accessible
+from tests.browser.i18n import ACCEPT_LANGUAGE, BROWSER_LOCALE, T
 from tests.conftest import TEST_SIGNING_KEY, TEST_VAULT_KEY, with_code_under_test
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,6 +77,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("CIVIC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("CIVIC_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 STARTUP_TIMEOUT = 30.0
+PASSWORD = "correct horse battery staple"  # every account the journeys write or register
 
 # Cheap argon2 (the OWASP minimum the settings accept) and a registration limit no journey reaches.
 BASE_ENV = {
@@ -215,6 +233,8 @@ def live_server(production_env: dict[str, str]) -> Iterator[LiveServer]:
             f"civic migrate failed ({migrate.returncode}):\n{migrate.stdout}\n{migrate.stderr}", pytrace=False
         )
 
+    for lang in i18n.LANGUAGES:  # read the catalogs when the server does: `T()` and the pages agree
+        i18n.translations(lang)
     procs: list[subprocess.Popen[bytes]] = []
     try:
         if production_env:
@@ -294,50 +314,203 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+@pytest.fixture
+def lang(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The journey's language: "en" unless `@both_languages` (indirect) says otherwise."""
+    chosen = getattr(request, "param", "en")
+    i18n.use(chosen)
+    try:
+        yield chosen
+    finally:
+        i18n.use("en")
+
+
 @contextlib.contextmanager
 def open_page(
-    browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest, **options: Any
+    browser: Browser,
+    live_server: LiveServer,
+    request: pytest.FixtureRequest,
+    *,
+    lang: str | None = None,
+    **options: Any,
 ) -> Iterator[Page]:
-    """A fresh browser context (no cookies) on the live server; a final screenshot if the test failed."""
+    """A fresh browser context (no cookies) on the live server; a final screenshot if the test failed.
+
+    The context asks for `lang` (default: the journey's) as a browser set to that language would,
+    and prefers reduced motion (pass `reduced_motion="no-preference"` to see the animations).
+    """
+    lang = lang or i18n.current()
+    headers = {"Accept-Language": ACCEPT_LANGUAGE[lang], **options.pop("extra_http_headers", {})}
+    options.setdefault("locale", BROWSER_LOCALE[lang])
+    # No fade-ins: a toast caught half-transparent would fail axe's contrast check and blur screenshots.
+    options.setdefault("reduced_motion", "reduce")
     context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 900}, **options
+        base_url=live_server.url,
+        viewport={"width": 1280, "height": 900},
+        extra_http_headers=headers,
+        **options,
     )
     context.set_default_timeout(10_000)
     new_page = context.new_page()
     try:
         yield new_page
         if request.node.stash.get(_FAILED, False):
-            directory = _screenshot_dir(request.node.name)
+            directory = _screenshot_dir(request.node, lang)
             directory.mkdir(parents=True, exist_ok=True)
-            new_page.screenshot(path=str(directory / "99-failure.png"), full_page=True)
+            path = directory / "99-failure.png"
+            for n in range(2, 9):  # one per browser of a several-browser journey
+                if not path.exists():
+                    break
+                path = directory / f"99-failure-{n}.png"
+            new_page.screenshot(path=str(path), full_page=True)
     finally:
         context.close()
 
 
 @pytest.fixture
 def page(
-    chromium_executable: str, live_server: LiveServer, browser: Browser, request: pytest.FixtureRequest
+    chromium_executable: str,
+    live_server: LiveServer,
+    browser: Browser,
+    request: pytest.FixtureRequest,
+    lang: str,
 ) -> Iterator[Page]:
-    with open_page(browser, live_server, request) as new_page:
+    with open_page(browser, live_server, request, lang=lang) as new_page:
         yield new_page
 
 
-def _screenshot_dir(test_name: str) -> Path:
+def _screenshot_dir(node: pytest.Item, lang: str) -> Path:
+    name = getattr(node, "originalname", None) or node.name
     suffix = "" if BACKEND == "sqlite" else f"-{BACKEND}"
-    return SCREENSHOTS / (re.sub(r"[^A-Za-z0-9_.-]+", "_", test_name) + suffix)
+    return SCREENSHOTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}{suffix}-{lang}"
+
+
+class Shot:
+    """`shot("step")` records a step of the journey on the test's page (`shot("step", other)` on
+    another browser's): its <html lang> is the journey's, a full-page screenshot is saved as
+    artifacts/screenshots/<test>[-backend]-<lang>/<nn-step>.png, and axe-core finds nothing
+    serious or critical on it.
+    """
+
+    def __init__(self, request: pytest.FixtureRequest, lang: str) -> None:
+        self.request, self.lang = request, lang
+        self.directory = _screenshot_dir(request.node, lang)
+        shutil.rmtree(self.directory, ignore_errors=True)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+
+    def __call__(self, step: str, on: Page | None = None) -> Path:
+        target: Page = on if on is not None else self.request.getfixturevalue("page")
+        self.count += 1
+        path = self.directory / f"{self.count:02d}-{re.sub(r'[^A-Za-z0-9_.-]+', '-', step)}.png"
+        target.screenshot(path=str(path), full_page=True)
+        expect(target.locator("html")).to_have_attribute("lang", self.lang)
+        assert_accessible(target, f"{step} [{self.lang}]")
+        return path
 
 
 @pytest.fixture
-def shot(page: Page, request: pytest.FixtureRequest) -> Callable[[str], Path]:
-    """`shot("step-name")` saves artifacts/screenshots/<test>/<nn-step-name>.png (full page)."""
-    directory = _screenshot_dir(request.node.name)
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True, exist_ok=True)
-    counter = iter(range(1, 99))
+def shot(request: pytest.FixtureRequest, lang: str) -> Shot:
+    return Shot(request, lang)
 
-    def take(step: str) -> Path:
-        path = directory / f"{next(counter):02d}-{re.sub(r'[^A-Za-z0-9_.-]+', '-', step)}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
 
-    return take
+# ---- the live server's database ------------------------------------------------------------
+
+
+def server_settings(live_server: LiveServer, production_env: dict[str, str]) -> Settings:
+    """Settings that reach the live server's database (and, in production mode, its Redis and queue).
+
+    The relay stays off in the test process: the server's own relay (embedded) or its worker
+    (production) publishes what the tests write, as it would for anything else.
+    """
+    fast = {"argon2_memory_kib": 19_456, "argon2_time_cost": 2, "argon2_parallelism": 1}
+    if production_env:
+        return Settings(
+            database_url=production_env["CIVIC_DATABASE_URL"],
+            redis_url=production_env["CIVIC_REDIS_URL"],
+            redis_prefix=production_env["CIVIC_REDIS_PREFIX"],
+            rq_queue=production_env["CIVIC_RQ_QUEUE"],
+            secret_key=production_env["CIVIC_SECRET_KEY"],
+            vault_key=production_env.get("CIVIC_VAULT_KEY", ""),
+            ledger_signing_key=production_env.get("CIVIC_LEDGER_SIGNING_KEY", ""),
+            relay_in_web=False,
+            **fast,
+        )
+    return Settings(var_dir=live_server.workdir / "var", relay_in_web=False, **fast)
+
+
+@pytest.fixture(scope="session")
+def server_runtime(live_server: LiveServer, production_env: dict[str, str]) -> Iterator[Runtime]:
+    runtime = build_runtime(server_settings(live_server, production_env))
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+def seed_consultation(
+    session: Any,
+    convener: Account,
+    agency_id: int | None,
+    title: str,
+    *,
+    phase: str = "proposals",
+    **fields: Any,
+) -> Consultation:
+    """A consultation its convener has written, published and moved to `phase` (as from the console)."""
+    fields.setdefault("summary", "The city asks residents what to do first.")
+    fields.setdefault("body", "The city will answer every proposal.")
+    consultation = consultations.create_consultation(
+        session, convener, ConsultationInput(agency_id=agency_id, title=title, **fields)
+    )
+    consultations.publish_consultation(session, convener, consultation.id)
+    consultations.change_phase(session, convener, consultation.id, PhaseChange(phase=phase))
+    return consultation
+
+
+def move_to(session: Any, convener: Account, consultation_id: int | None, phase: str) -> None:
+    consultations.change_phase(session, convener, consultation_id, PhaseChange(phase=phase))
+
+
+# ---- steps every journey takes -------------------------------------------------------------
+
+
+def nav(page: Page) -> Locator:
+    return page.get_by_role("navigation", name=T("Main"))
+
+
+def register(page: Page, name: str, *, email: str | None = None, kind: str = "A citizen") -> str:
+    """Register through /register (logged in afterwards); returns the e-mail address used."""
+    email = email or f"citizen-{uuid.uuid4().hex[:10]}@example.org"
+    page.goto("/register")
+    page.get_by_label(T("E-mail address")).fill(email)
+    page.get_by_label(T("Public name")).fill(name)
+    page.get_by_role("group", name=T("I am joining as")).get_by_role(
+        "radio", name=T(kind), exact=True
+    ).check()
+    page.get_by_label(T("Password"), exact=True).fill(PASSWORD)
+    page.get_by_role("button", name=T("Create account"), exact=True).click()
+    expect(page).to_have_url("/account?welcome=1")
+    return email
+
+
+def log_in(page: Page, email: str) -> None:
+    page.goto("/login")
+    page.get_by_label(T("E-mail address")).fill(email)
+    page.get_by_label(T("Password"), exact=True).fill(PASSWORD)
+    page.get_by_role("button", name=T("Log in"), exact=True).click()
+    expect(nav(page).get_by_role("button", name=T("Log out"), exact=True)).to_be_visible()
+
+
+def log_out(page: Page) -> None:
+    nav(page).get_by_role("button", name=T("Log out"), exact=True).click()
+    expect(page).to_have_url("/?logged_out=1")
+
+
+def reload_until(page: Page, locator: Locator, timeout: float = 20.0) -> None:
+    """Reload until `locator` is on the page: what handlers write arrives a moment after the act."""
+    deadline = time.monotonic() + timeout
+    while locator.count() == 0 and time.monotonic() < deadline:
+        time.sleep(0.3)
+        page.reload()
+    expect(locator.first).to_be_visible()

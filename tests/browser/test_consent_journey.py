@@ -11,9 +11,8 @@ database (an official cannot register through the site); everything else goes th
 from __future__ import annotations
 
 import json
-import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,44 +20,39 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from civic.identity.models import Role
-from civic.runtime import Runtime, build_runtime
-from civic.settings import Settings
+from civic.runtime import Runtime
+from civic.trust.purposes import ATTRIBUTES, PURPOSES
 from civic.trust.receipts_verify import check_receipt
 from civic.wiring import import_models
-from tests.browser.conftest import LiveServer, open_page
+from tests.browser.conftest import LiveServer, Shot, log_in, open_page, server_settings
+from tests.browser.i18n import T, both_languages, in_language
 from tests.factories import make_account, make_agency, make_official
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery staple"
 EMAIL_IN_VAULT = "leyla.contact@example.org"
 SERVED = "Calling back about the night bus proposal"
-Shot = Callable[[str], Path]
+_server_settings = server_settings  # the name other test modules import
+
+
+def _purpose() -> str:
+    contact = PURPOSES["contact_about_proposal"]
+    return in_language(contact.label, contact.label_az)
+
+
+def _contact_email() -> str:
+    field = ATTRIBUTES["contact_email"]
+    return in_language(field.label, field.label_az)
 
 
 @pytest.fixture
-def page(live_server: LiveServer, browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+def page(
+    live_server: LiveServer, browser: Browser, request: pytest.FixtureRequest, lang: str
+) -> Iterator[Page]:
     with open_page(
-        browser, live_server, request, java_script_enabled=False, accept_downloads=True
+        browser, live_server, request, lang=lang, java_script_enabled=False, accept_downloads=True
     ) as new_page:
         yield new_page
-
-
-def _server_settings(live_server: LiveServer, production_env: dict[str, str]) -> Settings:
-    fast = {"argon2_memory_kib": 19_456, "argon2_time_cost": 2, "argon2_parallelism": 1}
-    if production_env:
-        return Settings(
-            database_url=production_env["CIVIC_DATABASE_URL"],
-            redis_url=production_env["CIVIC_REDIS_URL"],
-            redis_prefix=production_env["CIVIC_REDIS_PREFIX"],
-            rq_queue=production_env["CIVIC_RQ_QUEUE"],
-            secret_key=production_env["CIVIC_SECRET_KEY"],
-            vault_key=production_env.get("CIVIC_VAULT_KEY", ""),
-            ledger_signing_key=production_env.get("CIVIC_LEDGER_SIGNING_KEY", ""),
-            relay_in_web=False,
-            **fast,
-        )
-    return Settings(var_dir=live_server.workdir / "var", relay_in_web=False, **fast)
 
 
 @dataclass
@@ -68,43 +62,32 @@ class Cast:
     citizen_id: int
 
 
-@pytest.fixture(scope="module")
-def cast(live_server: LiveServer, production_env: dict[str, str]) -> Iterator[Cast]:
-    runtime: Runtime = build_runtime(_server_settings(live_server, production_env))
+@pytest.fixture
+def cast(server_runtime: Runtime) -> Cast:
+    """An agency's convener and a citizen with no data, no request and no consent yet."""
     token = uuid.uuid4().hex[:6]
     # Trust's tables, until `civic migrate` creates them (a no-op once the migration exists).
-    import_models().metadata.create_all(runtime.db.engine)
-    try:
-        with runtime.db.transaction() as session:
-            agency = make_agency(session, "Baku Transport Agency")
-            official = make_official(
-                runtime, session, agency, Role.CONVENER, email=f"conv-{token}@gov.example.org"
-            )
-            citizen = make_account(runtime, session, email=f"leyla-{token}@example.org", name="Leyla")
-            assert citizen.id is not None
-            made = Cast(official.email, citizen.email, citizen.id)
-        yield made
-    finally:
-        runtime.close()
-
-
-def _log_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
+    import_models().metadata.create_all(server_runtime.db.engine)
+    with server_runtime.db.transaction() as session:
+        agency = make_agency(session, "Baku Transport Agency")
+        official = make_official(
+            server_runtime, session, agency, Role.CONVENER, email=f"conv-{token}@gov.example.org"
+        )
+        citizen = make_account(server_runtime, session, email=f"leyla-{token}@example.org", name="Leyla")
+        assert citizen.id is not None
+        return Cast(official.email, citizen.email, citizen.id)
 
 
 def _read(official: Page, citizen_id: int) -> None:
     official.goto("/data/read")
-    official.get_by_label("E-citizen's account number").fill(str(citizen_id))
-    official.get_by_label("Data").select_option(label="Contact e-mail")
-    official.get_by_label("Purpose").select_option(label="Contacting you about your proposal")
-    official.get_by_label("What this read serves").fill(SERVED)
-    official.get_by_role("button", name="Read through the gate").click()
+    official.get_by_label(T("E-citizen's account number")).fill(str(citizen_id))
+    official.get_by_label(T("Data"), exact=True).select_option(label=_contact_email())
+    official.get_by_label(T("Purpose"), exact=True).select_option(label=_purpose())
+    official.get_by_label(T("What this read serves (the citizen is shown it)")).fill(SERVED)
+    official.get_by_role("button", name=T("Read through the gate")).click()
 
 
+@both_languages
 def test_consent_journey(
     page: Page,
     shot: Shot,
@@ -114,40 +97,41 @@ def test_consent_journey(
     request: pytest.FixtureRequest,
 ) -> None:
     # The citizen keeps their contact e-mail in the vault.
-    _log_in(page, cast.citizen_email)
+    log_in(page, cast.citizen_email)
     page.goto("/me/data")
-    page.get_by_label("Contact e-mail").fill(EMAIL_IN_VAULT)
-    page.get_by_role("button", name="Save my data").click()
-    expect(page.get_by_role("status")).to_contain_text("Your data is saved.")
+    page.get_by_label(_contact_email()).fill(EMAIL_IN_VAULT)
+    page.get_by_role("button", name=T("Save my data")).click()
+    expect(page.get_by_role("status")).to_contain_text(T("Your data is saved."))
     shot("vault-saved")
 
     with open_page(browser, live_server, request, java_script_enabled=False) as official:
         # The official asks for it.
-        _log_in(official, cast.official_email)
+        log_in(official, cast.official_email)
         official.goto("/data/requests")
-        official.get_by_label("E-citizen's account number").fill(str(cast.citizen_id))
-        official.get_by_label("Purpose").select_option(label="Contacting you about your proposal")
-        official.get_by_label("Contact e-mail").check()
-        official.get_by_label("Kept for (days)").fill("30")
-        official.get_by_label("Message to the citizen (optional)").fill("We would like to call you back.")
-        official.get_by_role("button", name="Send request").click()
-        expect(official.get_by_role("status")).to_contain_text("Request sent.")
+        official.get_by_label(T("E-citizen's account number")).fill(str(cast.citizen_id))
+        official.get_by_label(T("Purpose"), exact=True).select_option(label=_purpose())
+        official.get_by_label(_contact_email()).check()
+        official.get_by_label(T("Kept for (days)")).fill("30")
+        official.get_by_label(T("Message to the citizen (optional)")).fill("We would like to call you back.")
+        official.get_by_role("button", name=T("Send request")).click()
+        expect(official.get_by_role("status")).to_contain_text(T("Request sent."))
+        shot("official-request-sent", official)
 
         # The citizen answers it in the consent centre, in plain words.
         page.goto("/me/consents")
         requests = page.get_by_test_id("requests")
-        expect(requests).to_contain_text("Contacting you about your proposal")
+        expect(requests).to_contain_text(_purpose())
         expect(requests).to_contain_text("We would like to call you back.")
         shot("request-waiting")
-        requests.get_by_role("button", name="Give consent").click()
-        expect(page.get_by_role("status")).to_contain_text("Consent given.")
+        requests.get_by_role("button", name=T("Give consent")).click()
+        expect(page.get_by_role("status")).to_contain_text(T("Consent given."))
         consent = page.get_by_test_id("consents").get_by_role("listitem").first
-        expect(consent).to_contain_text("Given")
+        expect(consent).to_contain_text(T("Given"))
         shot("consent-given")
 
         # The receipt downloads and checks offline.
         with page.expect_download() as info:
-            consent.get_by_role("link", name="Download receipt").click()
+            consent.get_by_role("link", name=T("Download receipt")).click()
         receipt = json.loads(Path(info.value.path()).read_text())
         assert receipt["services"][0]["purposes"][0]["purpose_id"] == "contact_about_proposal"
         assert check_receipt(receipt) == []
@@ -155,25 +139,26 @@ def test_consent_journey(
         # The official reads through the gate.
         _read(official, cast.citizen_id)
         expect(official.get_by_test_id("read-result")).to_contain_text(EMAIL_IN_VAULT)
+        shot("official-read", official)
 
         # The citizen sees the read, with its purpose and what it served.
         page.goto("/me/data-access")
         rows = page.get_by_test_id("accesses")
         expect(rows).to_contain_text(SERVED)
-        expect(rows).to_contain_text("convener")
-        expect(rows).to_contain_text("Read")
+        expect(rows).to_contain_text(T("convener"))
+        expect(rows).to_contain_text(T("Read"))
         shot("who-used-my-data")
 
         # One click withdraws the consent; the next read is refused.
         page.goto("/me/consents")
-        page.get_by_role("button", name="Withdraw consent").click()
-        expect(page.get_by_role("status")).to_contain_text("Consent withdrawn.")
-        expect(page.get_by_test_id("consents")).to_contain_text("Withdrawn")
+        page.get_by_role("button", name=T("Withdraw consent")).click()
+        expect(page.get_by_role("status")).to_contain_text(T("Consent withdrawn. It takes effect at once."))
+        expect(page.get_by_test_id("consents")).to_contain_text(T("Withdrawn"))
         shot("consent-withdrawn")
         _read(official, cast.citizen_id)
         expect(official.get_by_test_id("read-refused")).to_have_attribute("data-reason", "revoked")
         expect(official.get_by_test_id("read-result")).to_have_count(0)
 
     page.goto("/me/data-access")
-    expect(page.get_by_test_id("accesses")).to_contain_text("consent withdrawn")
+    expect(page.get_by_test_id("accesses")).to_contain_text(T("consent withdrawn"))
     shot("refusal-listed")

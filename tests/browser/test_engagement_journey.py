@@ -19,36 +19,23 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlmodel import Session
 
-from civic.identity.models import Account, Role
-from civic.participation import actions, consultations
-from civic.participation.models import Consultation
-from civic.participation.schemas import ConsultationInput, PhaseChange, ProposalInput
-from civic.runtime import Runtime, build_runtime
-from tests.browser.conftest import LiveServer
-from tests.browser.test_participation_journey import _register, _server_settings
+from civic.identity.models import Role
+from civic.participation import actions
+from civic.participation.schemas import ProposalInput
+from civic.runtime import Runtime
+from tests.browser.conftest import Shot, move_to, register, seed_consultation
+from tests.browser.i18n import ANY, NT_re, T, both_languages
 from tests.factories import make_account, make_agency, make_official
 
 pytestmark = pytest.mark.browser
 
-Shot = Callable[[str], Path]
 HANDLED_WITHIN = 20.0  # seconds for the relay or worker to run the engagement handler
-
-
-@pytest.fixture(scope="module")
-def server_runtime(live_server: LiveServer, production_env: dict[str, str]) -> Iterator[Runtime]:
-    runtime = build_runtime(_server_settings(live_server, production_env))
-    try:
-        yield runtime
-    finally:
-        runtime.close()
 
 
 @dataclass
@@ -59,26 +46,7 @@ class World:
     nigar_title: str
 
 
-def _consultation(
-    session: Session, convener: Account, agency_id: int, title: str, phase: str
-) -> Consultation:
-    c = consultations.create_consultation(
-        session,
-        convener,
-        ConsultationInput(
-            agency_id=agency_id,
-            title=title,
-            summary="Tell the city where its money should go first.",
-            body="The city asks residents what to do first, and will answer every proposal.",
-            support_threshold=5,
-        ),
-    )
-    consultations.publish_consultation(session, convener, c.id)
-    consultations.change_phase(session, convener, c.id, PhaseChange(phase=phase))
-    return c
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def world(server_runtime: Runtime) -> World:
     token = uuid.uuid4().hex[:6]
     with server_runtime.db.transaction() as session:
@@ -87,10 +55,11 @@ def world(server_runtime: Runtime) -> World:
             server_runtime, session, agency, Role.CONVENER, email=f"convener-{token}@gov.example.org"
         )
         nigar = make_account(server_runtime, session, email=f"nigar-{token}@example.org", name="Nigar")
-        collecting = _consultation(
-            session, convener, agency.id, f"Playgrounds of Sumgait {token}", "proposals"
+        tell = {"summary": "Tell the city where its money should go first.", "support_threshold": 5}
+        collecting = seed_consultation(
+            session, convener, agency.id, f"Playgrounds of Sumgait {token}", **tell
         )
-        supporting = _consultation(session, convener, agency.id, f"Seaside promenade {token}", "proposals")
+        supporting = seed_consultation(session, convener, agency.id, f"Seaside promenade {token}", **tell)
         nigar_title = f"Benches in the shade {token}"
         proposal = actions.submit_proposal(
             session,
@@ -98,7 +67,7 @@ def world(server_runtime: Runtime) -> World:
             supporting.id,
             ProposalInput(title=nigar_title, body="Benches under the trees every hundred metres."),
         )
-        consultations.change_phase(session, convener, supporting.id, PhaseChange(phase="support"))
+        move_to(session, convener, supporting.id, "support")
         assert collecting.id and supporting.id and proposal.id
         return World(collecting.id, supporting.id, proposal.id, nigar_title)
 
@@ -115,37 +84,42 @@ def _profile_until(page: Page, ready: Callable[[], bool]) -> None:
         time.sleep(0.25)
 
 
+@both_languages
 def test_a_citizen_supports_and_proposes_then_sees_points_and_a_badge_and_can_leave_the_leaderboard(
     page: Page, shot: Shot, world: World
 ) -> None:
     name = f"Samira {uuid.uuid4().hex[:6]}"
     mine = f"A swing for every playground {uuid.uuid4().hex[:6]}"
-    _register(page, name)
+    register(page, name)
 
     # A new profile: no points, no badge earned yet, level 0 with its day-one limits.
     page.goto("/me/profile")
-    expect(page.get_by_role("heading", level=1, name="My profile")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=T("My profile"))).to_be_visible()
     expect(page.get_by_test_id("points")).to_have_text("0")
-    expect(page.get_by_test_id("level")).to_contain_text("Newcomer")
-    expect(page.get_by_test_id("unlocks")).to_contain_text("proposals and")
+    expect(page.get_by_test_id("level")).to_contain_text(T("Newcomer"))
+    expect(page.get_by_test_id("unlocks")).to_contain_text(
+        T("Up to %(proposals)s proposals and %(comments)s comments a day", proposals=2, comments=10)
+    )
     expect(page.locator('[data-badge="proposer"]')).to_have_attribute("data-level", "0")
     shot("new-profile")
 
     # Support Nigar's proposal.
     page.goto(f"/proposals/{world.nigar_proposal_id}")
     expect(page.get_by_role("heading", level=1, name=world.nigar_title)).to_be_visible()
-    page.get_by_role("button", name="Support this proposal").click()
+    page.get_by_role("button", name=T("Support this proposal")).click()
     expect(page).to_have_url(re.compile(r"\?done=supported#support$"))
-    expect(page.get_by_role("status").filter(has_text="You support this proposal")).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(has_text=T("You support this proposal. Thank you."))
+    ).to_be_visible()
     shot("supported")
 
     # Submit a proposal of one's own.
     page.goto(f"/consultations/{world.collecting_id}/proposals/new")
-    page.get_by_label("Title").fill(mine)
-    page.get_by_label("Your proposal").fill(
+    page.get_by_label(T("Title"), exact=True).fill(mine)
+    page.get_by_label(T("Your proposal"), exact=True).fill(
         "One swing suited to wheelchairs in every playground of the city."
     )
-    page.get_by_role("button", name="Submit proposal").click()
+    page.get_by_role("button", name=T("Submit proposal")).click()
     expect(page).to_have_url(re.compile(r"/proposals/\d+\?done=submitted$"))
     expect(page.get_by_role("heading", level=1, name=mine)).to_be_visible()
     shot("proposed")
@@ -153,18 +127,18 @@ def test_a_citizen_supports_and_proposes_then_sees_points_and_a_badge_and_can_le
     # The profile: 3 points for the proposal, 1 for the support, each with its reason; a badge.
     _profile_until(page, lambda: page.get_by_test_id("points").inner_text().strip() == "4")
     history = page.get_by_test_id("history")
-    expect(history).to_contain_text("You submitted a proposal")
-    expect(history).to_contain_text("You supported a proposal")
+    expect(history).to_contain_text(T("You submitted a proposal"))
+    expect(history).to_contain_text(T("You supported a proposal"))
     proposer = page.locator('[data-badge="proposer"]')
     expect(proposer).to_have_attribute("data-level", "1")
-    expect(proposer).to_contain_text("Level 1 of 5")
-    expect(proposer).to_contain_text("Next level at 5")
-    expect(page.locator('[data-badge="supporter"]')).to_contain_text("Next level at 5")
+    expect(proposer).to_contain_text(T("Level %(num)d of 5", num=1))
+    expect(proposer).to_contain_text(T("Next level at %(num)s", num=5))
+    expect(page.locator('[data-badge="supporter"]')).to_contain_text(T("Next level at %(num)s", num=5))
     # Badges stay private until the citizen chooses to show them.
-    expect(page.get_by_label("Show my badges on my public profile")).not_to_be_checked()
+    expect(page.get_by_label(T("Show my badges on my public profile"))).not_to_be_checked()
     shot("profile-with-points-and-a-badge")
 
-    page.get_by_role("link", name="See your public profile as others see it").click()
+    page.get_by_role("link", name=T("See your public profile as others see it")).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(name)
     expect(page.locator('[data-badge="proposer"]')).to_have_count(0)
     shot("public-profile-without-badges")
@@ -173,16 +147,18 @@ def test_a_citizen_supports_and_proposes_then_sees_points_and_a_badge_and_can_le
     page.goto("/leaderboards")
     board = page.get_by_test_id("leaderboard")
     expect(board.get_by_role("link", name=name)).to_be_visible()
-    expect(page.get_by_test_id("my-rank")).to_contain_text("4 points")
+    expect(page.get_by_test_id("my-rank")).to_have_text(
+        NT_re("You are #%(rank)s with %(num)s point.", "You are #%(rank)s with %(num)s points.", 4, rank=ANY)
+    )
     shot("on-the-leaderboard")
 
     # Opting out: the very next leaderboard page leaves the citizen out — the change is in the same
     # transaction as the preference, nothing waits for a handler (no timing asserted: speed is
     # measured in bench/, not here).
     page.goto("/me/profile")
-    page.get_by_label("Appear on leaderboards (with my public name and points only)").uncheck()
-    page.get_by_role("button", name="Save my choices").click()
-    expect(page.get_by_role("status")).to_have_text("Your choices are saved.")
+    page.get_by_label(T("Appear on leaderboards (with my public name and points only)")).uncheck()
+    page.get_by_role("button", name=T("Save my choices")).click()
+    expect(page.get_by_role("status")).to_have_text(T("Your choices are saved."))
     page.goto("/leaderboards")
     expect(page.get_by_role("link", name=name)).to_have_count(0, timeout=1)
     expect(page.get_by_test_id("my-rank")).to_have_count(0, timeout=1)

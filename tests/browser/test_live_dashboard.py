@@ -1,11 +1,13 @@
 """Live pages in real browsers against a real `civic serve` (and `civic worker` in production mode):
 
-1. A citizen, a moderator and an anonymous visitor, side by side (three browser contexts). The
-   moderator watches the agency's live dashboard, the visitor the consultation's page. The citizen
-   supports a proposal with the page's ordinary form; without any reload, the moderator's
-   "Supports today" counter and feed and the visitor's support count change.
+1. The moderator's journey: a citizen, a moderator and an anonymous visitor, side by side (three
+   browser contexts). The moderator watches the agency's live dashboard, the visitor the
+   consultation's page. The citizen supports a proposal with the page's ordinary form; without any
+   reload, the moderator's "Supports today" counter and feed and the visitor's support count change.
 2. An author has a page open; a responder answers her proposal; a toast says so and the nav's
    unread count shows 1, without a reload.
+
+Both in English and in Azerbaijani: what arrives live is in the reader's language too.
 
 The cast is written with the domain actions into the live server's database (officials cannot
 register through the site); everything else goes through the browsers and the server's own event
@@ -16,48 +18,24 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from civic.identity.models import Role
+from civic.identity.models import Account, Role
 from civic.leadership.answers import answer_proposal
 from civic.leadership.schemas import AnswerInput
-from civic.participation import actions, consultations
-from civic.participation.schemas import ConsultationInput, PhaseChange, ProposalInput
-from civic.runtime import Runtime, build_runtime
-from civic.settings import Settings
-from tests.browser.conftest import LiveServer, open_page
+from civic.participation import actions
+from civic.participation.schemas import ProposalInput
+from civic.runtime import Runtime
+from tests.browser.conftest import LiveServer, Shot, log_in, move_to, open_page, seed_consultation
+from tests.browser.i18n import T, both_languages
 from tests.factories import make_account, make_agency, make_official
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery staple"
 LIVE_MS = 20_000  # an event's way: outbox, relay (or worker and Redis), hub, socket, a refetch
-
-
-@pytest.fixture(scope="module")
-def server_runtime(live_server: LiveServer, production_env: dict[str, str]) -> Iterator[Runtime]:
-    fast = {"argon2_memory_kib": 19_456, "argon2_time_cost": 2, "argon2_parallelism": 1}
-    if production_env:
-        settings = Settings(
-            database_url=production_env["CIVIC_DATABASE_URL"],
-            redis_url=production_env["CIVIC_REDIS_URL"],
-            redis_prefix=production_env["CIVIC_REDIS_PREFIX"],
-            rq_queue=production_env["CIVIC_RQ_QUEUE"],
-            secret_key=production_env["CIVIC_SECRET_KEY"],
-            relay_in_web=False,
-            **fast,
-        )
-    else:
-        settings = Settings(var_dir=live_server.workdir / "var", relay_in_web=False, **fast)
-    runtime = build_runtime(settings)
-    try:
-        yield runtime
-    finally:
-        runtime.close()
 
 
 @dataclass
@@ -74,7 +52,7 @@ class Cast:
 
 
 @pytest.fixture
-def cast(server_runtime: Runtime) -> Cast:
+def cast(server_runtime: Runtime, lang: str) -> Cast:
     """A fresh agency with a consultation in its support phase and one proposal by the author."""
     token = uuid.uuid4().hex[:6]
     with server_runtime.db.transaction() as session:
@@ -92,20 +70,17 @@ def cast(server_runtime: Runtime) -> Cast:
             name="Rena Responder",
         )
         author = make_account(server_runtime, session, email=f"aynur-{token}@example.org", name="Aynur")
+        author.language = lang  # as if chosen with the switcher: what is pushed to her speaks it
         make_account(server_runtime, session, email=f"elvin-{token}@example.org", name="Elvin")
-        consultation = consultations.create_consultation(
+        consultation = seed_consultation(
             session,
             convener,
-            ConsultationInput(
-                agency_id=agency.id,
-                title=f"Sumgait seaside {token}",
-                summary="What should the seaside boulevard get next?",
-                body="The city is planning the boulevard's next stretch.",
-                support_threshold=5,
-            ),
+            agency.id,
+            f"Sumgait seaside {token}",
+            summary="What should the seaside boulevard get next?",
+            body="The city is planning the boulevard's next stretch.",
+            support_threshold=5,
         )
-        consultations.publish_consultation(session, convener, consultation.id)
-        consultations.change_phase(session, convener, consultation.id, PhaseChange(phase="proposals"))
         title = f"Shade on the boulevard {token}"
         proposal = actions.submit_proposal(
             session,
@@ -113,7 +88,7 @@ def cast(server_runtime: Runtime) -> Cast:
             consultation.id,
             ProposalInput(title=title, body="Trees and awnings along the walk."),
         )
-        consultations.change_phase(session, convener, consultation.id, PhaseChange(phase="support"))
+        move_to(session, convener, consultation.id, "support")
         assert agency.id and consultation.id and proposal.id and author.id and responder.id
         return Cast(
             agency_id=agency.id,
@@ -128,14 +103,6 @@ def cast(server_runtime: Runtime) -> Cast:
         )
 
 
-def _log_in(page: Page, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
-    expect(page.get_by_role("navigation", name="Main").get_by_role("button", name="Log out")).to_be_visible()
-
-
 def _following(page: Page, topic: str) -> None:
     """Wait until live.js is subscribed to `topic` (it stores the position the server gave)."""
     page.wait_for_function(
@@ -145,44 +112,51 @@ def _following(page: Page, topic: str) -> None:
     )
 
 
+@both_languages
 def test_a_support_moves_the_moderators_dashboard_and_the_consultation_page(
-    browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest, cast: Cast
+    browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest, cast: Cast, shot: Shot
 ) -> None:
     with (
         open_page(browser, live_server, request) as moderator,
         open_page(browser, live_server, request) as visitor,
         open_page(browser, live_server, request) as citizen,
     ):
-        _log_in(moderator, cast.moderator)
+        log_in(moderator, cast.moderator)
         moderator.goto(f"/moderation/dashboard?agency={cast.agency_id}")
+        expect(moderator.get_by_role("heading", level=1)).to_contain_text(T("Live dashboard"))
         supports = moderator.locator('[data-counter="supports"]')
         participants = moderator.locator('[data-counter="participants"]')
         expect(supports).to_have_text("0")
         expect(participants).to_have_text("1")  # the author, who wrote the proposal today
         _following(moderator, f"dashboard:agency:{cast.agency_id}")
+        shot("moderator-dashboard-before", moderator)
 
         visitor.goto(f"/consultations/{cast.consultation_id}")
         count = visitor.locator(f'[data-live-count="proposal:{cast.proposal_id}:support_count"]')
         expect(count).to_have_text("0")
         _following(visitor, f"consultation:{cast.consultation_id}")
 
-        _log_in(citizen, cast.supporter)
+        log_in(citizen, cast.supporter)
         citizen.goto(f"/proposals/{cast.proposal_id}")
-        citizen.get_by_role("button", name="Support this proposal").click()
+        citizen.get_by_role("button", name=T("Support this proposal")).click()
         expect(citizen).to_have_url(re.compile(r"\?done=supported"))
+        shot("citizen-supported", citizen)
 
         # No reload on either page: the numbers move by themselves.
         expect(supports).to_have_text("1", timeout=LIVE_MS)
         expect(participants).to_have_text("2", timeout=LIVE_MS)
         expect(moderator.get_by_test_id("feed")).to_contain_text(
-            f'Support for "{cast.proposal_title}" (now 1)', timeout=LIVE_MS
+            T('Support for "%(title)s" (now %(count)s)', title=cast.proposal_title, count=1), timeout=LIVE_MS
         )
         expect(count).to_have_text("1", timeout=LIVE_MS)
         assert moderator.evaluate("performance.getEntriesByType('navigation').length") == 1
         assert visitor.evaluate("performance.getEntriesByType('navigation')[0].type") == "navigate"
         assert "Elvin" not in moderator.get_by_test_id("feed").inner_text()  # supporters are private
+        shot("moderator-dashboard-after", moderator)
+        shot("visitor-consultation-after", visitor)
 
 
+@both_languages
 def test_the_author_gets_a_toast_when_a_responder_answers(
     browser: Browser,
     live_server: LiveServer,
@@ -191,15 +165,13 @@ def test_the_author_gets_a_toast_when_a_responder_answers(
     server_runtime: Runtime,
 ) -> None:
     with open_page(browser, live_server, request) as author:
-        _log_in(author, cast.author)
+        log_in(author, cast.author)
         author.goto(f"/consultations/{cast.consultation_id}")
         _following(author, f"user:{cast.author_id}")
         badge = author.locator("[data-unread-badge]")
         expect(badge).to_be_hidden()
 
         with server_runtime.db.transaction() as session:
-            from civic.identity.models import Account
-
             responder = session.get(Account, cast.responder_id)
             answer_proposal(
                 session,
@@ -210,12 +182,24 @@ def test_the_author_gets_a_toast_when_a_responder_answers(
 
         toast = author.locator('#toasts .toast[data-kind="proposal.answered"]')  # badges may come too
         expect(toast).to_contain_text(
-            f'Your proposal "{cast.proposal_title}" was answered: accepted', timeout=LIVE_MS
+            T(
+                'Your proposal "%(title)s" was answered: %(status)s',
+                title=cast.proposal_title,
+                status=T("accepted"),
+            ),
+            timeout=LIVE_MS,
         )
         expect(toast.get_by_role("link")).to_have_attribute("href", f"/proposals/{cast.proposal_id}")
         expect(badge).to_be_visible(timeout=LIVE_MS)
         expect(author.locator("[data-unread-count]")).to_have_text("1")
-        expect(author.locator("#live-announcer")).to_contain_text("was answered", timeout=LIVE_MS)
+        expect(author.locator("#live-announcer")).to_contain_text(
+            T(
+                'Your proposal "%(title)s" was answered: %(status)s',
+                title=cast.proposal_title,
+                status=T("accepted"),
+            ),
+            timeout=LIVE_MS,
+        )
 
-        toast.get_by_role("button", name=re.compile("^Dismiss")).click()
+        toast.get_by_role("button", name=re.compile("^" + re.escape(T("Dismiss")))).click()
         expect(toast).to_have_count(0)

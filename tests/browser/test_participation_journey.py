@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,54 +23,39 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from civic.identity.models import Account, Role
-from civic.participation import actions, consultations
-from civic.participation.schemas import CommentInput, ConsultationInput, PhaseChange, ProposalInput
-from civic.runtime import Runtime, build_runtime
-from civic.settings import Settings
-from tests.browser.conftest import LiveServer, open_page
+from civic.participation import actions
+from civic.participation.schemas import CommentInput, ProposalInput
+from civic.runtime import Runtime
+from tests.browser.conftest import (
+    LiveServer,
+    Shot,
+    move_to,
+    nav,
+    open_page,
+    register,
+    seed_consultation,
+    server_settings,
+)
+from tests.browser.i18n import NT, T, both_languages
 from tests.factories import make_account, make_agency, make_official
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "correct horse battery staple"
-Shot = Callable[[str], Path]
+_server_settings = server_settings  # the name other test modules import
 
 
 @pytest.fixture
-def page(live_server: LiveServer, browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+def page(
+    live_server: LiveServer, browser: Browser, request: pytest.FixtureRequest, lang: str
+) -> Iterator[Page]:
     """Like conftest's page, but with JavaScript disabled."""
     with open_page(
-        browser, live_server, request, java_script_enabled=False, accept_downloads=True
+        browser, live_server, request, lang=lang, java_script_enabled=False, accept_downloads=True
     ) as new_page:
         yield new_page
 
 
 # ---- the live server's database ------------------------------------------------------------
-
-
-def _server_settings(live_server: LiveServer, production_env: dict[str, str]) -> Settings:
-    fast = {"argon2_memory_kib": 19_456, "argon2_time_cost": 2, "argon2_parallelism": 1}
-    if production_env:  # PostgreSQL + Redis: the same URLs, prefix and queue as the server and worker
-        return Settings(
-            database_url=production_env["CIVIC_DATABASE_URL"],
-            redis_url=production_env["CIVIC_REDIS_URL"],
-            redis_prefix=production_env["CIVIC_REDIS_PREFIX"],
-            rq_queue=production_env["CIVIC_RQ_QUEUE"],
-            secret_key=production_env["CIVIC_SECRET_KEY"],
-            relay_in_web=False,
-            **fast,
-        )
-    # Embedded: the server's own relay publishes what we write to its outbox.
-    return Settings(var_dir=live_server.workdir / "var", relay_in_web=False, **fast)
-
-
-@pytest.fixture(scope="module")
-def server_runtime(live_server: LiveServer, production_env: dict[str, str]) -> Iterator[Runtime]:
-    runtime = build_runtime(_server_settings(live_server, production_env))
-    try:
-        yield runtime
-    finally:
-        runtime.close()
 
 
 @dataclass
@@ -86,12 +71,15 @@ class World:
         """The convener moves the consultation on, as they would from their console."""
         with self.runtime.db.transaction() as session:
             convener = session.get(Account, self.convener_id)
-            consultations.change_phase(session, convener, self.consultation_id, PhaseChange(phase=phase))
+            move_to(session, convener, self.consultation_id, phase)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def world(server_runtime: Runtime) -> World:
-    """A consultation collecting proposals, with Nigar's proposal and Rashad's question on it."""
+    """A consultation collecting proposals, with Nigar's proposal and Rashad's question on it.
+
+    One per test: the journey moves the consultation on to its support phase.
+    """
     token = uuid.uuid4().hex[:6]
     with server_runtime.db.transaction() as session:
         agency = make_agency(session, "Ganja City Executive Power")
@@ -101,21 +89,17 @@ def world(server_runtime: Runtime) -> World:
         nigar = make_account(server_runtime, session, email=f"nigar-{token}@example.org", name="Nigar")
         rashad = make_account(server_runtime, session, email=f"rashad-{token}@example.org", name="Rashad")
         title = f"Safer cycling in Ganja {token}"
-        consultation = consultations.create_consultation(
+        consultation = seed_consultation(
             session,
             convener,
-            ConsultationInput(
-                agency_id=agency.id,
-                title=title,
-                summary="Where should the city build cycle lanes and bicycle parking first?",
-                body="## What we plan\n\nTwenty kilometres of **protected** cycle lanes by 2028.\n\nTell us where.",
-                categories=["Cycle lanes", "Parking"],
-                schedule={"proposals": {"starts": "2026-03-01", "ends": "2026-04-30"}},
-                support_threshold=2,
-            ),
+            agency.id,
+            title,
+            summary="Where should the city build cycle lanes and bicycle parking first?",
+            body="## What we plan\n\nTwenty kilometres of **protected** cycle lanes by 2028.\n\nTell us where.",
+            categories=["Cycle lanes", "Parking"],
+            schedule={"proposals": {"starts": "2026-03-01", "ends": "2026-04-30"}},
+            support_threshold=2,
         )
-        consultations.publish_consultation(session, convener, consultation.id)
-        consultations.change_phase(session, convener, consultation.id, PhaseChange(phase="proposals"))
         nigar_title = f"Protected lane on Nizami street {token}"
         proposal = actions.submit_proposal(
             session,
@@ -136,69 +120,54 @@ def world(server_runtime: Runtime) -> World:
 # ---- the journey ---------------------------------------------------------------------------
 
 
-def _nav(page: Page):  # type: ignore[no-untyped-def]
-    return page.get_by_role("navigation", name="Main")
-
-
-def _register(page: Page, name: str) -> None:
-    page.goto("/register")
-    page.get_by_label("E-mail address").fill(f"citizen-{uuid.uuid4().hex[:10]}@example.org")
-    page.get_by_label("Public name").fill(name)
-    page.get_by_role("group", name="I am joining as").get_by_role(
-        "radio", name="A citizen", exact=True
-    ).check()
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Create account", exact=True).click()
-    expect(page).to_have_url("/account?welcome=1")
-
-
+@both_languages
 def test_citizen_proposes_replies_supports_and_downloads_the_open_data(
     page: Page, shot: Shot, world: World
 ) -> None:
     name = f"Aysel {uuid.uuid4().hex[:6]}"
     mine = f"Bicycle parking at the station {uuid.uuid4().hex[:6]}"
-    _register(page, name)
+    register(page, name)
 
     # Find the consultation: the list, narrowed to consultations collecting proposals.
-    _nav(page).get_by_role("link", name="Consultations", exact=True).click()
-    expect(page.get_by_role("heading", level=1, name="Consultations")).to_be_visible()
-    page.get_by_label("Phase").select_option(label="Collecting proposals")
-    page.get_by_role("button", name="Show consultations").click()
+    nav(page).get_by_role("link", name=T("Consultations"), exact=True).click()
+    expect(page.get_by_role("heading", level=1, name=T("Consultations"))).to_be_visible()
+    page.get_by_label(T("Phase"), exact=True).select_option(label=T("Collecting proposals"))
+    page.get_by_role("button", name=T("Show consultations")).click()
     expect(page).to_have_url(re.compile(r"/consultations\?phase=proposals"))
     shot("consultations-collecting-proposals")
     page.get_by_role("link", name=world.consultation_title).click()
 
     expect(page.get_by_role("heading", level=1, name=world.consultation_title)).to_be_visible()
     expect(page.get_by_test_id("phase-now")).to_have_text(
-        "You can submit proposals now, and comment on everyone's proposals."
+        T("You can submit proposals now, and comment on everyone's proposals.")
     )
     expect(page.get_by_role("heading", name="What we plan")).to_be_visible()  # the body's Markdown
     shot("consultation")
 
     # Submit a proposal: a too-short title is pointed out and the text typed so far is kept.
-    page.get_by_role("link", name="Submit a proposal").click()
-    expect(page.get_by_role("heading", level=1, name="Submit a proposal")).to_be_visible()
+    page.get_by_role("link", name=T("Submit a proposal")).click()
+    expect(page.get_by_role("heading", level=1, name=T("Submit a proposal"))).to_be_visible()
     body = (
         "Covered racks for **200 bicycles** beside the main entrance.\n\n- lit at night\n- watched by cameras"
     )
-    page.get_by_label("Title").fill("Bike")
-    page.get_by_label("Your proposal").fill(body)
-    page.get_by_label("Category").select_option("Parking")
-    page.get_by_role("button", name="Submit proposal").click()
+    page.get_by_label(T("Title"), exact=True).fill("Bike")
+    page.get_by_label(T("Your proposal"), exact=True).fill(body)
+    page.get_by_label(T("Category"), exact=True).select_option("Parking")
+    page.get_by_role("button", name=T("Submit proposal")).click()
 
     summary = page.get_by_role("alert")
-    expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
-    expect(summary.get_by_role("link", name="Use at least 5 characters.")).to_have_attribute(
+    expect(summary.get_by_role("heading", name=T("There is a problem"))).to_be_visible()
+    expect(summary.get_by_role("link", name=T("Use at least %(num)s characters.", num=5))).to_have_attribute(
         "href", "#field-title"
     )
-    expect(page.get_by_label("Your proposal")).to_have_value(body)
-    expect(page.get_by_label("Category")).to_have_value("Parking")
+    expect(page.get_by_label(T("Your proposal"), exact=True)).to_have_value(body)
+    expect(page.get_by_label(T("Category"), exact=True)).to_have_value("Parking")
     shot("proposal-form-with-an-error")
 
-    page.get_by_label("Title").fill(mine)
-    page.get_by_role("button", name="Submit proposal").click()
+    page.get_by_label(T("Title"), exact=True).fill(mine)
+    page.get_by_role("button", name=T("Submit proposal")).click()
     expect(page).to_have_url(re.compile(r"/proposals/\d+\?done=submitted$"))
-    expect(page.get_by_role("status")).to_have_text("Your proposal is submitted.")
+    expect(page.get_by_role("status")).to_have_text(T("Your proposal is submitted."))
     expect(page.get_by_role("heading", level=1, name=mine)).to_be_visible()
     expect(page.locator(".prose strong")).to_have_text("200 bicycles")  # Markdown, rendered on the server
     shot("my-proposal")
@@ -207,42 +176,47 @@ def test_citizen_proposes_replies_supports_and_downloads_the_open_data(
     page.get_by_role("link", name=world.consultation_title).click()
     page.get_by_role("link", name=world.nigar_proposal_title).click()
     expect(page.get_by_role("heading", level=1, name=world.nigar_proposal_title)).to_be_visible()
-    question = page.get_by_role("article", name="Comment by Rashad")
+    question = page.get_by_role("article", name=T("Comment by %(name)s", name="Rashad"))
     expect(question).to_contain_text(world.rashad_comment)
-    question.locator("summary").filter(has_text="Reply").click()
+    question.locator("summary").filter(has_text=T("Reply")).click()
     answer = "Yes, it should continue to the bazaar and the park."
-    question.get_by_label("Your reply to Rashad").fill(answer)
+    question.get_by_label(T("Your reply to %(name)s", name="Rashad")).fill(answer)
     shot("reply-form-open")
-    question.get_by_role("button", name="Post reply").click()
+    question.get_by_role("button", name=T("Post reply")).click()
 
-    expect(page.get_by_role("status")).to_have_text("Your reply is published.")
-    thread = page.locator("li.comment").filter(has=page.get_by_role("article", name="Comment by Rashad"))
-    reply = thread.get_by_role("list").get_by_role("article", name=f"Comment by {name}")
+    expect(page.get_by_role("status")).to_have_text(T("Your reply is published."))
+    thread = page.locator("li.comment").filter(
+        has=page.get_by_role("article", name=T("Comment by %(name)s", name="Rashad"))
+    )
+    reply = thread.get_by_role("list").get_by_role("article", name=T("Comment by %(name)s", name=name))
     expect(reply).to_contain_text(answer)
-    expect(page.get_by_role("heading", name="2 comments")).to_be_visible()
+    expect(page.get_by_role("heading", name=NT("%(num)s comment", "%(num)s comments", 2))).to_be_visible()
     shot("reply-posted")
 
     # The convener opens the support phase; Aysel supports Nigar's proposal.
-    expect(page.get_by_role("button", name="Support this proposal")).to_have_count(0)
+    expect(page.get_by_role("button", name=T("Support this proposal"))).to_have_count(0)
     world.move_to("support")
     page.reload()
-    page.get_by_role("button", name="Support this proposal").click()
+    page.get_by_role("button", name=T("Support this proposal")).click()
     expect(page).to_have_url(re.compile(r"\?done=supported#support$"))
-    expect(page.get_by_role("status")).to_have_text("You support this proposal. Thank you.")
-    expect(page.get_by_test_id("support-count")).to_have_text("Supports: 1 of 2 needed")
-    expect(page.get_by_role("button", name="Withdraw my support")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text(T("You support this proposal. Thank you."))
+    expect(page.get_by_test_id("support-count")).to_have_text(
+        T("Supports: %(count)s of %(threshold)s needed", count=1, threshold=2)
+    )
+    expect(page.get_by_role("button", name=T("Withdraw my support"))).to_be_visible()
     shot("supported")
 
     # Open data: the CSV holds both proposals with their counts.
     page.get_by_role("link", name=world.consultation_title).click()
     expect(page.get_by_role("listitem").filter(has_text=world.nigar_proposal_title)).to_contain_text(
-        "You support it"
+        T("You support it")
     )
     with page.expect_download() as info:
-        page.get_by_role("link", name="Proposals as CSV (spreadsheet)").click()
+        page.get_by_role("link", name=T("Proposals as CSV (spreadsheet)")).click()
     download = info.value
     assert download.suggested_filename == f"consultation-{world.consultation_id}-proposals.csv"
     csv = Path(download.path()).read_text(encoding="utf-8")
+    # Open data is the same in every language: codes, not words.
     assert csv.splitlines()[0].startswith("id,title,author,")
     assert mine in csv and name in csv
     nigar_row = next(line for line in csv.splitlines() if world.nigar_proposal_title in line)

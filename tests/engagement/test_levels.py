@@ -15,6 +15,7 @@ from civic.engagement import levels
 from civic.engagement.badges import load_badges
 from civic.engagement.measures import Activity, longest_month_run
 from civic.engagement.reset import reset
+from civic.i18n import using
 from civic.identity.models import Account, Role
 from civic.identity.standing import LEVELS, AccountStanding, do_set_standing, privileges, standing_level
 from civic.leadership import appeals, moderation
@@ -167,11 +168,16 @@ def test_the_profile_description_says_what_the_level_unlocks_and_what_the_next_o
     assert view.unlocks == ["Up to 5 proposals and 30 comments a day"]
     assert "Your reports weigh +0.25 more with moderators" in view.next_unlocks
     assert view.next_needs == [
-        "take part on 3 more day(s)",
-        "2 more published proposal(s) or comment(s)",
+        "take part on 3 more days",
+        "2 more published proposals or comments",
         "15 more points",
         "an account at least 7 days old",
     ]
+    with using("az"):
+        translated = levels.describe(activity, 1)
+    assert (translated.name, translated.next_name) == ("İştirakçı", "Üzv")
+    assert translated.next_needs[0] == "daha 3 gün iştirak etmək"
+    assert translated.unlocks == ["Gündə 5 təklifə və 30 şərhə qədər"]
     top = levels.describe(activity, 4)
     assert top.next_level is None and "Your proposals skip pre-moderation" in top.unlocks
 

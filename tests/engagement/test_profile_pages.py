@@ -67,7 +67,7 @@ def test_my_profile_shows_points_with_reasons_badges_with_progress_and_what_the_
     assert "Level 0 (Newcomer) lets you:" in body
     assert "Up to 2 proposals and 10 comments a day" in body
     assert "Next: level 1, Participant" in body
-    assert "an account at least 1 days old" in body
+    assert "an account at least 1 day old" in body
     assert "Kamal" not in body, "a supporter is never named"
 
 
@@ -127,4 +127,4 @@ def test_the_leaderboards_page_filters_by_scope_and_window_and_shows_my_rank(cli
     assert client.get("/leaderboards?scope=bogus&window=century&page=-3").status_code == 200
 
     log_in(client, kamal)
-    assert "You are #2 with 1 points." in text(client.get("/leaderboards").text)
+    assert "You are #2 with 1 point." in text(client.get("/leaderboards").text)

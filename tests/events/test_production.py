@@ -163,6 +163,30 @@ def test_job_rq_lost_is_sent_again_after_its_lease(make_runtime: MakeRuntime, cl
     assert effects(runtime) == [row.id]
 
 
+def test_sweep_leaves_expired_leases_alone_while_jobs_wait_in_the_queue(
+    make_runtime: MakeRuntime, clock: FrozenClock
+):
+    """A backlog older than the lease is not a lost job: re-sending it would only grow the queue."""
+    runtime = make_runtime([record], job_lease_seconds=30)
+    queue = runtime.jobs.queue  # type: ignore[attr-defined]
+    rows = emit_many(runtime, PING, [Ping(n=i) for i in range(3)])
+    runtime.relay.publish_batch()
+    assert queue.count == 3
+
+    clock.advance(31)  # leases expired, but the three jobs are still waiting for a worker
+    assert runtime.relay.sweep() == 0
+    assert queue.count == 3
+
+    clock.advance(30 * 10)  # ten leases past due even with a backlog: treat as lost
+    assert runtime.relay.sweep() == 3
+    assert queue.count == 6
+    run_jobs(runtime)
+    assert effects(runtime) == [r.id for r in rows], "each handled once whatever the queue held"
+
+    clock.advance(31)
+    assert runtime.relay.sweep() == 0, "done deliveries are never re-sent"
+
+
 def test_relay_restarted_in_a_new_process_after_publishing_publishes_nothing_twice(
     make_runtime: MakeRuntime,
 ):

@@ -6,6 +6,7 @@ its notifications wait for the next run."""
 from __future__ import annotations
 
 import email
+import email.header
 import socketserver
 import threading
 import uuid
@@ -99,6 +100,36 @@ def test_kinds_switched_off_are_left_out(runtime: Runtime, scene: Scene, tmp_pat
     assert report.notifications == 1
     [mail] = mails(tmp_path / "var" / "mail")
     assert "Answered" in body(mail) and "Hidden by a moderator" not in body(mail)
+
+
+def test_the_digest_is_written_in_the_recipients_language(
+    runtime: Runtime, scene: Scene, tmp_path: Path
+) -> None:
+    """The digest is composed in a job, outside any request: it speaks the account's own language."""
+    w = scene.world
+    with runtime.db.transaction() as s:
+        leyla = s.get(Account, w.leyla.id)
+        assert leyla is not None
+        leyla.language = "az"
+        s.add(leyla)
+    notify(runtime, w.leyla, "Təklifinizə cavab verildi")
+    notify(runtime, w.leyla, "Yenə cavab verildi")
+    notify(runtime, w.kamal, "Your proposal was answered: accepted")
+
+    assert run(runtime, tmp_path).accounts == 2
+    sent = {m["To"]: m for m in mails(tmp_path / "var" / "mail")}
+    to_leyla = sent[f"{w.leyla.display_name} <{w.leyla.email}>"]
+    assert str(email.header.make_header(email.header.decode_header(to_leyla["Subject"]))) == (
+        "civic: 2 yeni bildiriş"
+    )
+    assert to_leyla["Content-Language"] == "az"
+    text = body(to_leyla)
+    assert text.startswith(f"Hörmətli {w.leyla.display_name},")
+    assert "Son xülasədən bəri baş verənlər:" in text and "Təklifinizə cavab verildi" in text
+    assert "Bütün bildirişləriniz: https://civic.example.az/notifications" in text
+    assert "Hello" not in text
+    to_kamal = sent[f"{w.kamal.display_name} <{w.kamal.email}>"]  # the default: English
+    assert to_kamal["Subject"] == "civic: 1 new notification" and body(to_kamal).startswith("Hello ")
 
 
 class _Sink(socketserver.StreamRequestHandler):

@@ -16,7 +16,7 @@ from civic.events.envelope import emit
 from civic.events.handlers import RetryPolicy, run_delivery
 from civic.events.models import HandlerDelivery
 from civic.identity.models import Account
-from civic.leadership import notifications
+from civic.leadership import notifications, reports
 from civic.leadership.events import (
     MODERATION_APPEAL_DECIDED,
     MODERATION_AUTO_HIDDEN,
@@ -363,3 +363,47 @@ def test_answers_to_a_proposal_count_once_its_author_supports_it_too(runtime: Ru
     [n] = notifications_of(runtime, w.leyla)
     assert n.title.startswith("Your proposal")
     assert isinstance(p, Proposal)
+
+
+# ---- each in their own language -----------------------------------------------------------------
+
+
+def speaks(runtime: Runtime, account: Account, language: str) -> None:
+    """The account chose `language` (what the language switcher stores)."""
+    with runtime.db.transaction() as s:
+        row = s.get(Account, account.id)
+        assert row is not None
+        row.language = language
+        s.add(row)
+
+
+def test_each_recipient_reads_the_answer_in_their_own_language(runtime: Runtime, scene: Scene):
+    w = scene.world
+    speaks(runtime, w.kamal, "az")
+    resp = responder(runtime, "Responder", w.agency.id)
+    p = proposal(runtime, w.leyla, scene.consultation)
+    set_phase(runtime, w.convener, scene.consultation.id, Phase.SUPPORT)
+    support(runtime, w.kamal, p.id)
+    answer(runtime, resp, p.id, "under_review")
+    settled(runtime)
+
+    [to_author] = notifications_of(runtime, w.leyla)
+    assert to_author.title == f'Your proposal "{p.title}" was answered: under review'
+    [to_kamal] = notifications_of(runtime, w.kamal)
+    assert to_kamal.title == f'Dəstəklədiyiniz "{p.title}" təklifinə cavab verildi: baxılır'
+    assert ANSWER_TEXT in to_kamal.body  # the official's own words are not translated
+
+
+def test_moderation_news_comes_in_the_authors_language(runtime: Runtime, scene: Scene):
+    w = scene.world
+    speaks(runtime, w.leyla, "az")
+    p = proposal(runtime, w.leyla, scene.consultation)
+    case = _case(runtime, scene, "proposal", p.id, w.leyla)
+    _emit(runtime, MODERATION_DECIDED, _changed(case, decision="hide", reason="It names a private person."))
+    _emit(runtime, MODERATION_AUTO_HIDDEN, _changed(case, state="open", reason=reports.AUTO_HIDE_REASON))
+
+    decided, hidden = notifications_of(runtime, w.leyla)
+    assert decided.title == f'Sizin "{p.title}" təklifiniz moderator tərəfindən gizlədildi'
+    assert decided.body == "Moderatorun göstərdiyi səbəb: It names a private person."
+    assert hidden.title == f'Sizin "{p.title}" təklifiniz şikayətlərdən sonra gizlədildi'
+    assert hidden.body == "Şikayətlərdən sonra avtomatik gizlədilib; moderator ona baxacaq."

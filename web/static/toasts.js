@@ -22,6 +22,16 @@
   var noToast = {};
   var refetchTimer = null;
 
+  // Events carry the badge's English title; the page lists its translations.
+  function badgeTitle(title) {
+    try {
+      var titles = JSON.parse(region.getAttribute("data-badge-titles") || "{}");
+      return titles[title] || title;
+    } catch (err) {
+      return title;
+    }
+  }
+
   function label(name, fallback) {
     return region.getAttribute("data-label-" + name) || fallback;
   }
@@ -119,7 +129,7 @@
         show(data.kind || "notification", label("notification", "New notification"), data.title || "", data.url);
         break;
       case "badge.earned":
-        show("badge.earned", label("badge", "Badge earned"), (data.title || data.badge || "") + " (" + data.level + ")", "/me/profile");
+        show("badge.earned", label("badge", "Badge earned"), badgeTitle(data.title || data.badge || "") + " (" + data.level + ")", "/me/profile");
         break;
       case "disclosure.requested":
         show("disclosure.requested", label("request", "Request for your data"), data.purpose || "", "/me/consents");

@@ -22,8 +22,10 @@ from civic.errors import CivicError, Forbidden, NotAuthenticated, NotFound
 from civic.http.api import MAX_ID
 from civic.http.forms import render_form_failure
 from civic.http.templates import render
+from civic.i18n import _
 from civic.identity.models import Account, AccountKind
 from civic.identity.web import transact
+from civic.leadership.console import labels
 
 Work = Callable[[Session, Account | None], Any]
 
@@ -31,7 +33,7 @@ Work = Callable[[Session, Account | None], Any]
 def path_id(request: Request, name: str) -> int:
     value = int(request.path_params[name])
     if not 0 < value <= MAX_ID:
-        raise NotFound("There is nothing at this address.")
+        raise NotFound(_("There is nothing at this address."))
     return value
 
 
@@ -55,14 +57,14 @@ def done(path: str, flag: str) -> RedirectResponse:
 def official(account: Account | None) -> Account:
     """The console is for officials: anyone else is told so (401 logged out, 403 otherwise)."""
     if account is None:
-        raise NotAuthenticated("Log in to open the officials' console.")
+        raise NotAuthenticated(_("Log in to open the officials' console."))
     if account.kind != AccountKind.OFFICIAL:
-        raise Forbidden("The console is for officials holding a role; your account is not an official's.")
+        raise Forbidden(_("The console is for officials holding a role; your account is not an official's."))
     return account
 
 
 def page(request: Request, name: str, context: dict[str, Any], **kwargs: Any) -> Response:
-    return render(request, name, {"utc": utc, **context}, **kwargs)
+    return render(request, name, {"utc": utc, "labels": labels, **context}, **kwargs)
 
 
 async def load(request: Request, work: Work, here: str) -> Any:
@@ -98,5 +100,5 @@ async def submit(
             return login_redirect(here)
         extra = dict(found)
         shown = extra.pop("values", values)  # a lifecycle button's page shows the record, not its form
-        return render_form_failure(request, template, exc, shown, utc=utc, **extra)
+        return render_form_failure(request, template, exc, shown, utc=utc, labels=labels, **extra)
     return on_done(result)

@@ -12,9 +12,11 @@ from starlette.responses import Response
 
 from civic.http.api import validate
 from civic.http.forms import form_data
+from civic.i18n import _
 from civic.identity.authorization import Permission, authorize
 from civic.identity.models import Account
 from civic.identity.standing import privileges
+from civic.leadership.console import labels
 from civic.leadership.console.common import done, load, login_redirect, official, page, path_id, submit
 from civic.leadership.console.queries import reachable_agencies, reachable_consultations
 from civic.participation import consultations
@@ -28,8 +30,15 @@ SCHEDULED = tuple(p for p in PHASES if p != "closed")
 
 def level_choices() -> list[tuple[str, str]]:
     """The proposer levels a convener may ask for, as the form's options."""
-    named = [(str(n), f"Level {n} ({privileges(n).name}) and above") for n in MIN_LEVELS[1:]]
-    return [("0", "Anyone who may take part"), *named]
+    named = [
+        (str(n), _("Level %(num)s (%(name)s) and above", num=n, name=privileges(n).local_name))
+        for n in MIN_LEVELS[1:]
+    ]
+    return [("0", _("Anyone who may take part")), *named]
+
+
+def phase_choices() -> list[tuple[str, str]]:
+    return [(p, labels.phase(p)) for p in PHASES]
 
 
 def consultation_fields(values: dict[str, str]) -> dict[str, Any]:
@@ -93,7 +102,7 @@ def _list_context(session: Session, account: Account | None) -> dict[str, Any]:
     return {
         "consultations": reachable_consultations(session, me, Permission.MANAGE_CONSULTATIONS),
         "agencies": reachable_agencies(session, me, Permission.MANAGE_CONSULTATIONS),
-        "crumbs": [("/console/consultations", "Consultations")],
+        "crumbs": [("/console/consultations", _("Consultations"))],
     }
 
 
@@ -102,7 +111,7 @@ def _new_context(session: Session, account: Account | None) -> dict[str, Any]:
     return {
         "mode": "new",
         "action": "/console/consultations/new",
-        "agencies": [(str(a.id), a.name) for a in context["agencies"]],
+        "agencies": [(str(a.id), labels.agency_name(a)) for a in context["agencies"]],
         "scheduled": SCHEDULED,
         "levels": level_choices(),
         "crumbs": context["crumbs"],
@@ -115,10 +124,10 @@ def _edit_context(session: Session, account: Account | None, consultation_id: in
         "mode": "edit",
         "action": f"/console/consultations/{consultation_id}/edit",
         "consultation": consultation,
-        "phases": PHASES,
+        "phases": phase_choices(),
         "scheduled": SCHEDULED,
         "levels": level_choices(),
-        "crumbs": [("/console/consultations", "Consultations")],
+        "crumbs": [("/console/consultations", _("Consultations"))],
     }
 
 

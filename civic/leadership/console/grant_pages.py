@@ -13,9 +13,11 @@ from starlette.responses import Response
 from civic.errors import InvalidInput, NotFound
 from civic.http.api import validate
 from civic.http.forms import form_data
+from civic.i18n import _
 from civic.identity.authorization import Permission, Target, authorize
 from civic.identity.models import Account, AccountKind, Agency, Role
 from civic.leadership import grants
+from civic.leadership.console import labels
 from civic.leadership.console.api import grant_out
 from civic.leadership.console.common import (
     done,
@@ -39,7 +41,7 @@ def _agency_context(session: Session, account: Account | None, agency_id: int) -
     me = official(account)
     agency = session.get(Agency, agency_id)
     if agency is None:
-        raise NotFound(f"There is no agency {agency_id}.")
+        raise NotFound(_("There is no agency %(id)s.", id=agency_id))
     rows = grants.list_grants(session, me, agency_id)  # authorizes
     subtree = grants.agency_subtree(session, agency_id)
     agencies = session.exec(
@@ -60,10 +62,14 @@ def _agency_context(session: Session, account: Account | None, agency_id: int) -
         "agency": agency,
         "grants": [grant_out(session, g) for g in rows],
         "officials": [(str(o.id), o.display_name) for o in officials],
-        "roles": ROLES,
-        "scopes": [(f"agency:{a.id}", a.name) for a in agencies]
-        + [(f"consultation:{c.id}", f"{c.title} (consultation {c.id})") for c in consultations],
-        "crumbs": [(f"/console/grants?agency={agency_id}", agency.name)],
+        "roles": [(r, labels.role(r)) for r in ROLES],
+        "scopes": [(f"agency:{a.id}", labels.agency_name(a)) for a in agencies]
+        + [
+            (f"consultation:{c.id}", _("%(title)s (consultation %(id)s)", title=c.title, id=c.id))
+            for c in consultations
+        ],
+        "agency_names": {a.id: labels.agency_name(a) for a in agencies},
+        "crumbs": [(f"/console/grants?agency={agency_id}", labels.agency_name(agency))],
     }
 
 
@@ -76,7 +82,7 @@ def _chooser_context(session: Session, account: Account | None) -> dict[str, Any
 def grant_input(values: dict[str, str]) -> dict[str, Any]:
     """The form's fields as GrantInput: one "scope" select names an agency or a consultation, and
     the end is a date, counted to the end of that day (UTC)."""
-    kind, _, scope_id = values.get("scope", "").partition(":")
+    kind, _colon, scope_id = values.get("scope", "").partition(":")
     ends_on = values.get("ends_on", "").strip()
     data: dict[str, Any] = {
         "account_id": values.get("account_id", ""),
@@ -90,7 +96,7 @@ def grant_input(values: dict[str, str]) -> dict[str, Any]:
             data["ends_at"] = f"{date.fromisoformat(ends_on).isoformat()}T23:59:59+00:00"
         except ValueError:
             raise InvalidInput(
-                "Some fields need attention.", {"ends_on": "Enter a date like 2027-06-30."}
+                _("Some fields need attention."), {"ends_on": _("Enter a date like 2027-06-30.")}
             ) from None
     return data
 
@@ -109,7 +115,7 @@ async def grants_page(request: Request) -> Response:
     values = await form_data(request)
     agency_id = query_id(values.get("agency"))
     if agency_id is None:
-        raise NotFound("Choose the agency whose grants you manage.")
+        raise NotFound(_("Choose the agency whose grants you manage."))
     here = f"/console/grants?agency={agency_id}"
 
     def work(session: Session, account: Account | None) -> None:

@@ -13,6 +13,7 @@ from civic.errors import CivicError, NotAuthenticated, NotFound
 from civic.http.api import validate
 from civic.http.errors import error_headers
 from civic.http.forms import form_data, form_failure
+from civic.i18n import _
 from civic.identity.models import Account
 from civic.identity.web import transact
 from civic.leadership import appeals
@@ -39,7 +40,9 @@ def _appealable_case(session: Session, account: Account, kind: str, item_id: int
         .order_by(col(ModerationCase.decided_at).desc(), col(ModerationCase.id).desc())
     ).first()
     if case is None:
-        raise NotFound(f"There is no moderation decision on your {kind} to appeal.")
+        if kind == "comment":
+            raise NotFound(_("There is no moderation decision on your comment to appeal."))
+        raise NotFound(_("There is no moderation decision on your proposal to appeal."))
     return case
 
 

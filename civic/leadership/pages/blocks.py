@@ -13,6 +13,7 @@ from civic.errors import CivicError, NotAuthenticated, NotFound
 from civic.http.api import validate
 from civic.http.errors import error_headers
 from civic.http.forms import form_data, form_failure
+from civic.i18n import _
 from civic.identity.authorization import Permission, authorize
 from civic.identity.models import Account, Agency
 from civic.identity.web import transact
@@ -25,7 +26,7 @@ from civic.leadership.views import block_out
 
 def _blocks_context(session: Session, account: Account | None) -> dict[str, Any]:
     moderator = authorize(session, account, Permission.MODERATE)
-    agencies, _ = moderation.moderated_scope(session, moderator)
+    agencies, _consultations = moderation.moderated_scope(session, moderator)
     rows = session.exec(
         select(AccountBlock, Account.display_name)
         .join(Account, col(Account.id) == AccountBlock.account_id)
@@ -87,10 +88,10 @@ async def block_page(request: Request) -> Response:
         if account is None:
             return None
         moderator = authorize(session, account, Permission.MODERATE)
-        agencies, _ = moderation.moderated_scope(session, moderator)
+        agencies, _consultations = moderation.moderated_scope(session, moderator)
         target = session.get(Account, account_id)
         if target is None:
-            raise NotFound(f"There is no account {account_id}.")
+            raise NotFound(_("There is no account %(id)s.", id=account_id))
         rows = session.exec(
             select(Agency).where(col(Agency.id).in_(agencies)).order_by(col(Agency.name))
         ).all()

@@ -25,6 +25,7 @@ from civic.leadership.pages.common import (
     _submit_form,
     item_view,
 )
+from civic.leadership.reports import no_such_item
 from civic.leadership.schemas import ReportInput
 from civic.leadership.views import notification_out
 
@@ -43,7 +44,7 @@ async def report_page(request: Request) -> Response:
             return None
         item, view = item_view(session, kind, item_id)
         if not item.is_public:
-            raise NotFound(f"There is no {kind} {item_id}.")  # only public content is reported
+            raise NotFound(no_such_item(kind, item_id))  # only public content is reported
         return {"item": view, "reasons": REASONS, "action": here}
 
     context = await transact(request, load)

@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from civic.errors import NotFound
 from civic.http.api import MAX_ID
+from civic.i18n import _
 from civic.identity.models import Account
 from civic.leadership.reports import Item, load_item
 from civic.participation.pages.common import (
@@ -59,7 +60,7 @@ def item_link(kind: str, item_id: int, proposal_id: int) -> str:
 def item_view(session: Session, kind: str, item_id: int) -> tuple[Item, dict[str, Any]]:
     """The item and what a page shows of it (title, text, where it lives)."""
     if kind not in ITEM_KINDS:
-        raise NotFound("There is nothing at this address.")
+        raise NotFound(_("There is nothing at this address."))
     item = load_item(session, kind, item_id)
     proposal = item.proposal
     assert proposal.id is not None

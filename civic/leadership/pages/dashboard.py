@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from civic.errors import InvalidInput
+from civic.home import cached_daily_activity
+from civic.i18n import _
 from civic.identity.models import Account
 from civic.identity.web import transact
 from civic.leadership import dashboard
@@ -59,7 +61,9 @@ async def agency_dashboard_page(request: Request) -> Response:
             return None
         chosen = agency_id if agency_id is not None else account.agency_id
         if chosen is None:
-            raise InvalidInput("Which agency?", {"agency": "Open the dashboard of an agency: ?agency=ID."})
+            raise InvalidInput(
+                _("Which agency?"), {"agency": _("Open the dashboard of an agency: ?agency=ID.")}
+            )
         board = dashboard.agency_dashboard(session, account, chosen)
         return {
             "board": board,
@@ -93,6 +97,11 @@ async def public_dashboard_page(request: Request) -> Response:
     return _page(
         request,
         "dashboard.html",
-        {"counters": board.counters, "chart": chart(board.minutes), "poll_seconds": PUBLIC_POLL_SECONDS},
+        {
+            "counters": board.counters,
+            "chart": chart(board.minutes),
+            "poll_seconds": PUBLIC_POLL_SECONDS,
+            "daily": await cached_daily_activity(request),
+        },
         headers={"Cache-Control": "no-store"},
     )

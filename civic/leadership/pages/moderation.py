@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from civic.errors import CivicError, Conflict, InvalidInput, NotAuthenticated
 from civic.http.api import MAX_ID, validate
 from civic.http.forms import form_data
+from civic.i18n import _
 from civic.identity.authorization import Permission, authorize
 from civic.identity.models import Account, Agency
 from civic.identity.web import transact
@@ -137,9 +138,9 @@ async def bulk_decide(request: Request) -> Response:
 
     def work(session: Session, account: Account | None) -> list[moderation.BulkOutcome]:
         if account is None:
-            raise NotAuthenticated("Log in to moderate.")
+            raise NotAuthenticated(_("Log in to moderate."))
         if not ids:
-            raise InvalidInput("Tick at least one case.", {"case_ids": "Tick the cases to decide."})
+            raise InvalidInput(_("Tick at least one case."), {"case_ids": _("Tick the cases to decide.")})
         data = validate(
             BulkDecisionInput,
             {"case_ids": ids, "decision": values.get("decision", ""), "reason": values.get("reason", "")},
@@ -225,7 +226,7 @@ async def case_page(request: Request) -> Response:
             request,
             template,
             Conflict(
-                "Another moderator decided this case first. Their decision is shown below.", code=exc.code
+                _("Another moderator decided this case first. Their decision is shown below."), code=exc.code
             ),
             values,
             **fresh,

@@ -12,12 +12,14 @@ from starlette.responses import Response
 from civic.errors import Forbidden
 from civic.http.api import validate
 from civic.http.forms import form_data
+from civic.i18n import _
 from civic.identity.authorization import Permission, authorize
 from civic.identity.models import Account, AccountKind, Agency
 from civic.identity.web import transact
 from civic.leadership import answers, queries, scorecard
 from civic.leadership.pages.common import _done, _login, _number, _page, _path_id, _submit_form, optional_id
 from civic.leadership.schemas import AnswerInput
+from civic.leadership.scorecard_chart import answer_bars
 from civic.leadership.views import action_outs, answer_out
 from civic.participation import queries as participation_queries
 from civic.participation.consultations import consultation_target
@@ -80,6 +82,7 @@ async def transparency_page(request: Request) -> Response:
         agencies = session.exec(select(Agency).order_by(col(Agency.name))).all()
         return {
             "cards": cards,
+            "answer_bars": answer_bars(cards),
             "log": action_outs(log.items),
             "total": log.total,
             "page": log.page,
@@ -102,7 +105,7 @@ async def my_scorecard_page(request: Request) -> Response:
         if account is None:
             return None
         if account.kind != AccountKind.OFFICIAL or account.id is None:
-            raise Forbidden("Only officials have a scorecard.")
+            raise Forbidden(_("Only officials have a scorecard."))
         own = scorecard.official_scorecard(session, account.id)
         agency = scorecard.agency_scorecard(session, account.agency_id) if account.agency_id else None
         return {"card": own, "agency_card": agency}

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from civic.http.forms import form_data
+from civic.i18n import _
 from civic.identity.models import Account
 from civic.identity.web import transact
 from civic.leadership import notifications
@@ -76,7 +77,7 @@ async def live_state(request: Request) -> Response:
     state = await transact(request, load)
     if state is None:
         return JSONResponse(
-            {"error": {"code": "not_authenticated", "message": "Log in to see your notifications."}},
+            {"error": {"code": "not_authenticated", "message": _("Log in to see your notifications.")}},
             status_code=401,
             headers={"Cache-Control": "no-store"},
         )

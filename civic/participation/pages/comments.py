@@ -11,9 +11,10 @@ from starlette.responses import Response
 from civic.errors import CivicError, Conflict, Forbidden, NotAuthenticated, NotFound
 from civic.http.api import MAX_ID, validate
 from civic.http.forms import form_data
+from civic.i18n import _
 from civic.identity.models import Account
 from civic.identity.web import transact
-from civic.participation import actions, queries
+from civic.participation import actions, queries, rules
 from civic.participation.models import (
     Comment,
     CommentStatus,
@@ -43,7 +44,7 @@ async def post_comment(request: Request) -> Response:
     def work(session: Session, account: Account | None) -> int:
         author = _signed_in(account)
         if raw_parent and parent_id is None:  # not an id at all, or beyond what a row id can be
-            raise NotFound("There is no such comment on this proposal to reply to.")
+            raise NotFound(_("There is no such comment on this proposal to reply to."))
         data = validate(CommentInput, {"body": values.get("body", ""), "parent_id": parent_id})
         comment = actions.post_comment(session, author, proposal_id, data)
         assert comment.id is not None
@@ -65,18 +66,18 @@ def _own_comment(session: Session, account: Account, comment_id: int) -> Comment
     phase, which the page explains itself."""
     comment = session.get(Comment, comment_id)
     if comment is None:
-        raise NotFound(f"There is no comment {comment_id}.")
+        raise NotFound(_("There is no comment %(id)s.", id=comment_id))
     if comment.author_id != account.id:
-        raise Forbidden("Only the author can change this comment.")
+        raise Forbidden(_("Only the author can change this comment."))
     if comment.status != CommentStatus.PUBLISHED:
-        raise Conflict(f"This comment is {comment.status}.")
+        raise Conflict(_("This comment is %(status)s.", status=rules.status_word(comment.status)))
     return comment
 
 
 def _comment_proposal(session: Session, comment_id: int) -> int:
     comment = session.get(Comment, comment_id)
     if comment is None:
-        raise NotFound(f"There is no comment {comment_id}.")
+        raise NotFound(_("There is no comment %(id)s.", id=comment_id))
     return comment.proposal_id
 
 

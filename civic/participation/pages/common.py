@@ -17,6 +17,7 @@ from civic.errors import CivicError, NotAuthenticated, NotFound
 from civic.http.api import MAX_ID
 from civic.http.forms import render_form_failure
 from civic.http.templates import render
+from civic.i18n import _
 from civic.identity.models import Account
 from civic.identity.web import transact
 from civic.participation import queries
@@ -40,7 +41,7 @@ def _path_id(request: Request, name: str) -> int:
     """A row id from the path; one PostgreSQL's `integer` cannot hold names nothing (a 404, not a 500)."""
     value = int(request.path_params[name])
     if not 0 < value <= MAX_ID:
-        raise NotFound("There is nothing at this address.")
+        raise NotFound(_("There is nothing at this address."))
     return value
 
 
@@ -114,7 +115,7 @@ async def _submit_form(
 
 def _signed_in(account: Account | None) -> Account:
     if account is None:
-        raise NotAuthenticated("Log in to take part.")
+        raise NotAuthenticated(_("Log in to take part."))
     return account
 
 

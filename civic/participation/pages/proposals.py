@@ -13,6 +13,7 @@ from civic.errors import CivicError, Conflict, Forbidden, NotAuthenticated, NotF
 from civic.http.api import validate
 from civic.http.errors import error_headers
 from civic.http.forms import form_data, form_failure
+from civic.i18n import _
 from civic.identity.authorization import Permission, is_allowed
 from civic.identity.models import E_CITIZEN_KINDS, Account
 from civic.identity.standing import standing_level
@@ -39,7 +40,9 @@ from civic.participation.pages.common import (
     _signed_in,
     _submit_form,
 )
+from civic.participation.proposals import no_longer_editable
 from civic.participation.schemas import CommentOut, ProposalInput, ProposalOut
+from civic.participation.support_curve import support_curve
 
 
 def _proposal_input(values: dict[str, str]) -> dict[str, Any]:
@@ -55,7 +58,7 @@ def _submit_refusal(session: Session, consultation: Consultation, account: Accou
     """What `actions.check_submit_proposal` would refuse before any text is written, so the form
     says so at once instead of after the citizen has written their proposal."""
     if consultation.status != ConsultationStatus.PUBLISHED:
-        raise NotFound(f"There is no consultation {consultation.id}.")
+        raise NotFound(_("There is no consultation %(id)s.", id=consultation.id))
     refusal = rules.eligibility_refusal(consultation, account)
     if refusal:
         return Forbidden(refusal, code="not_eligible")
@@ -111,12 +114,11 @@ async def new_proposal_page(request: Request) -> Response:
 def _edit_refusal(proposal: ProposalOut) -> CivicError | None:
     # Mirrors actions.edit_proposal, so the edit link and form appear only when an edit can succeed.
     if proposal.status not in EDITABLE:
-        return Conflict(f"A {proposal.status} proposal cannot be edited.")
-    if proposal.support_count or proposal.comment_count:
         return Conflict(
-            "This proposal can no longer be edited: people have supported or commented on it as it "
-            "stands. Add a comment to explain what changed."
+            _("A %(status)s proposal cannot be edited.", status=rules.status_word(proposal.status))
         )
+    if proposal.support_count or proposal.comment_count:
+        return Conflict(no_longer_editable())
     return None
 
 
@@ -125,7 +127,7 @@ def _own_proposal(session: Session, account: Account | None, proposal_id: int) -
         return None
     proposal, consultation = queries.proposal_detail(session, account, proposal_id)
     if proposal.author_id != account.id:
-        raise Forbidden("Only the author can change this proposal.")
+        raise Forbidden(_("Only the author can change this proposal."))
     return {"proposal": proposal, "consultation": consultation}
 
 
@@ -196,7 +198,7 @@ def _support_refusal(
     if refusal or account is None:
         return refusal
     if proposal.author_id == account.id:
-        return "This is your proposal: other people can support it."
+        return _("This is your proposal: other people can support it.")
     return rules.eligibility_refusal(consultation, account)
 
 
@@ -204,7 +206,10 @@ def _comment_refusal(
     proposal: ProposalOut, consultation: Consultation, account: Account | None
 ) -> str | None:
     if proposal.status != ProposalStatus.PUBLISHED:
-        return f"This proposal is {proposal.status}; it is closed for comments."
+        return _(
+            "This proposal is %(status)s; it is closed for comments.",
+            status=rules.status_word(proposal.status),
+        )
     refusal = rules.phase_refusal(consultation, rules.COMMENT_PHASES, "comment")
     if refusal or account is None:
         return refusal
@@ -252,6 +257,7 @@ def _proposal_context(
         # Deleting one's comment is always allowed; editing it only while comments are taken.
         "comments_editable": _comment_edit_refusal(consultation) is None,
         "threshold": consultation.support_threshold,
+        "support_curve": support_curve(session, proposal_id) if row.status in queries.PUBLIC_STATUSES else [],
     }
 
 

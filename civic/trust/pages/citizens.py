@@ -17,10 +17,13 @@ from starlette.responses import Response
 
 from civic.http.api import validate
 from civic.http.forms import form_data
+from civic.i18n import _
+from civic.identity import labels
 from civic.identity.models import Account, Agency
 from civic.identity.web import transact
 from civic.participation.pages.common import _done, _login, _page, _path_id, _submit_form
 from civic.trust import consents, receipts, requests, tracker, vault
+from civic.trust.aggregates import served_text
 from civic.trust.keys import trust_keys
 from civic.trust.purposes import ATTRIBUTES, PURPOSES
 from civic.trust.schemas import AnswerInput, ProactiveInput, VaultInput
@@ -73,11 +76,11 @@ CENTRE_TEMPLATE = "trust/consents.html"
 def _centre(session: Session, account: Account | None) -> dict[str, Any] | None:
     if account is None:
         return None
-    agencies = session.exec(select(Agency).order_by(col(Agency.name))).all()
+    agencies = sorted(session.exec(select(Agency).order_by(col(Agency.name))).all(), key=labels.agency_name)
     return {
         "requests": request_outs(session, requests.open_requests(session, account)),
         "consents": consent_outs(session, consents.my_consents(session, account)),
-        "agencies": [(str(a.id), a.name) for a in agencies],
+        "agencies": [(str(a.id), labels.agency_name(a)) for a in agencies],
         **_vocabulary(),
     }
 
@@ -187,11 +190,16 @@ async def data_access_page(request: Request) -> Response:
         if account is None:
             return None
         if since and until and since > until:
-            return {"items": [], "error": "The period ends before it starts."}
-        return {"items": access_outs(session, tracker.my_accesses(session, account, since, until))}
+            return {"items": [], "error": _("The period ends before it starts.")}
+        items = access_outs(session, tracker.my_accesses(session, account, since, until))
+        return {"items": [a.model_copy(update={"served": served_text(a.served)}) for a in items]}
 
     context = await transact(request, load)
     if context is None:
         return _login("/me/data-access")
     values = {"since": since.isoformat() if since else "", "until": until.isoformat() if until else ""}
-    return _page(request, "trust/data_access.html", {**context, "values": values, **_vocabulary()})
+    return _page(
+        request,
+        "trust/data_access.html",
+        {**context, "values": values, "role_name": labels.role, **_vocabulary()},
+    )
