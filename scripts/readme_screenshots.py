@@ -85,12 +85,16 @@ def main() -> int:
                     print(f"  {name}.png  {path} ({lang}{', ' + who if who else ''})", flush=True)
                     context.close()
 
-                proposal = httpx.get(f"{base}/api/consultations").json()
-                consultation_id = proposal["items"][0]["id"] if "items" in proposal else 1
+                rows = [
+                    c
+                    for number in (1, 2, 3)
+                    for c in httpx.get(f"{base}/api/consultations", params={"page": number}).json()["items"]
+                ]
+                in_azerbaijani = [c["id"] for c in rows if c["title"].startswith("Rəqəmsal")] or [1]
                 shoot("home", "/")
                 shoot("home-az-phone", "/", lang="az", width=360, height=780)
-                shoot("consultation-az", f"/consultations/{consultation_id}", lang="az")
-                shoot("proposal", "/proposals/1")
+                shoot("consultation-az", f"/consultations/{in_azerbaijani[0]}", lang="az")
+                shoot("proposal", "/proposals/1", full=True)
                 shoot("transparency", "/transparency")
                 shoot("profile", "/me/profile", who="citizen001@demo.civic.az")
                 shoot("consents", "/me/consents", who="citizen001@demo.civic.az")
