@@ -64,7 +64,7 @@ class Sizes:
 
 
 FULL = Sizes(
-    citizens=1000, proposals=30, concurrency=300, load_procs=2, warmup=2, duration=10, settle_timeout=120
+    citizens=1000, proposals=30, concurrency=300, load_procs=2, warmup=2, duration=10, settle_timeout=240
 )
 QUICK = Sizes(
     citizens=80, proposals=8, concurrency=40, load_procs=1, warmup=0.5, duration=1.0, settle_timeout=45

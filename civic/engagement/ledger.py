@@ -94,11 +94,23 @@ def lock_accounts(session: Session, accounts: set[int]) -> None:
     SQLite has one writer at a time): taken before reading anything a write depends on."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    for account in sorted(accounts):
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:namespace, :account)"),
-            {"namespace": LOCK_NAMESPACE, "account": account},
-        )
+    # The handler locks the accounts an event concerns, then booking locks those it books for
+    # (mostly the same): a lock this transaction already holds costs a round trip for nothing.
+    # Remembered per innermost transaction: a rolled-back savepoint releases the locks taken in it.
+    held_in, held = session.info.get(_HELD_LOCKS, (None, set()))
+    if held_in is None or held_in is not _innermost(session):
+        held = set()
+    for account in sorted(accounts - held):
+        session.execute(_ACCOUNT_LOCK, {"namespace": LOCK_NAMESPACE, "account": account})
+    session.info[_HELD_LOCKS] = (_innermost(session), held | accounts)
+
+
+def _innermost(session: Session) -> object:
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+_HELD_LOCKS = "civic.engagement.held_account_locks"
+_ACCOUNT_LOCK = text("SELECT pg_advisory_xact_lock(:namespace, :account)")
 
 
 def _insert_ignoring_duplicates(session: Session, table, values: dict, unique: list[str]) -> None:  # type: ignore[no-untyped-def,type-arg]

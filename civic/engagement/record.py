@@ -102,12 +102,11 @@ def record_of(session: Session, account_id: int, strikes_since: datetime) -> Rec
     decided = CASE.c.decision.is_not(None)
     upholds = CASE.c.decision.in_(UPHOLDING) & ~CASE.c.overturned
     joined = REPORT.join(CASE, CASE.c.case_id == REPORT.c.case_id)
-    upheld = session.execute(
-        select(func.count()).select_from(joined).where(REPORT.c.reporter_id == account_id, decided, upholds)
-    ).scalar_one()
-    dismissed = session.execute(
-        select(func.count()).select_from(joined).where(REPORT.c.reporter_id == account_id, decided, ~upholds)
-    ).scalar_one()
+    upheld, dismissed = session.execute(
+        select(func.count().filter(upholds), func.count().filter(~upholds))
+        .select_from(joined)
+        .where(REPORT.c.reporter_id == account_id, decided)
+    ).one()
     strikes = session.execute(
         select(func.count())
         .select_from(CASE)

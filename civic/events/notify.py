@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 
 import psycopg
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -26,7 +25,7 @@ def notify_on_commit(session: Session) -> None:
     if session.info.get(_NOTIFIED) or session.get_bind().dialect.name != "postgresql":
         return
     session.info[_NOTIFIED] = True
-    session.execute(text(f"NOTIFY {CHANNEL}"))
+    session.connection().exec_driver_sql(f"NOTIFY {CHANNEL}")
 
 
 def clear_notified(session: Session) -> None:

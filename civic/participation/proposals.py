@@ -3,9 +3,10 @@ the caller's transaction. Nothing else writes proposals or supports."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from civic.clock import utcnow
@@ -91,7 +92,8 @@ def _visible(
     proposal) is a 404, exactly like one that does not exist: a 403 or 409 would confirm it."""
     if actor is None:
         raise NotAuthenticated(_("Log in to take part."))
-    get_proposal(session, proposal_id, lock=lock)
+    if lock:
+        get_proposal(session, proposal_id, lock=True)
     proposal, consultation = visible_proposal(session, actor, proposal_id)
     return actor, proposal, consultation
 
@@ -240,12 +242,13 @@ def withdraw_proposal(session: Session, actor: Account | None, proposal_id: int)
 def check_support(
     session: Session, actor: Account | None, proposal_id: int
 ) -> tuple[Account, Proposal, Consultation]:
-    _actor, proposal, consultation = _visible(session, actor, proposal_id, lock=True)
+    """Not locked: supports are the busiest write, and a lock taken here would queue every other
+    supporter of the proposal behind this whole transaction. `do_support_proposal` re-checks the
+    status in the UPDATE that counts, which takes the row lock only for the transaction's last steps."""
+    _actor, proposal, consultation = _visible(session, actor, proposal_id)
     supporter = _participant(actor, consultation)
     if proposal.status != ProposalStatus.PUBLISHED:
-        raise Conflict(
-            _("This proposal is %(status)s; it cannot be supported.", status=status_word(proposal.status))
-        )
+        raise _not_supportable(proposal)
     if proposal.author_id == supporter.id:
         raise Conflict(_("You cannot support your own proposal."), code="own_proposal")
     return supporter, proposal, consultation
@@ -257,35 +260,63 @@ def support_proposal(session: Session, actor: Account | None, proposal_id: int) 
     return do_support_proposal(session, supporter, proposal, consultation)
 
 
+def _support_insert(insert):  # type: ignore[no-untyped-def]
+    return (
+        insert(Support)
+        .values(
+            proposal_id=bindparam("proposal"), account_id=bindparam("account"), created_at=bindparam("at")
+        )
+        .on_conflict_do_nothing(index_elements=["proposal_id", "account_id"])
+        .returning(Support.id)
+    )
+
+
+# Built once: constructing a statement and its cache key costs more CPU than running it.
+_SUPPORT_INSERT = {"postgresql": _support_insert(pg_insert), "sqlite": _support_insert(sqlite_insert)}
+_COUNT_SUPPORT = (
+    update(Proposal)
+    .where(col(Proposal.id) == bindparam("proposal"), col(Proposal.status) == ProposalStatus.PUBLISHED)
+    .values(support_count=Proposal.support_count + 1)
+    .returning(Proposal.support_count)
+)
+
+
 def do_support_proposal(
     session: Session, supporter: Account, proposal: Proposal, consultation: Consultation
 ) -> Proposal:
     """Record the support once (a repeat is a no-op, even when racing), count it, emit
     `proposal.supported`, and `proposal.threshold_reached` the first time the count reaches it."""
     assert supporter.id is not None and proposal.id is not None
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # Statements built once (see _SUPPORT_INSERT) and run on the session's connection, not
+    # through the ORM's bulk-DML layer: this is the busiest write, and the proposal's count is
+    # set below from RETURNING.
+    db = session.connection()
     # RETURNING says whether the row went in. Not `rowcount`: psycopg reports -1 for this INSERT,
     # which counted every repeated support (and emitted its event) on PostgreSQL.
-    inserted = session.execute(
-        insert(Support)
-        .values(proposal_id=proposal.id, account_id=supporter.id, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["proposal_id", "account_id"])
-        .returning(Support.id)
+    inserted = db.execute(
+        _SUPPORT_INSERT[db.dialect.name],
+        {"proposal": proposal.id, "account": supporter.id, "at": utcnow()},
     ).first()
     if inserted is None:
         session.refresh(proposal)
         return proposal
-    count = session.execute(
-        update(Proposal)
-        .where(col(Proposal.id) == proposal.id)
-        .values(support_count=Proposal.support_count + 1)
-        .returning(Proposal.support_count)
-    ).scalar_one()
+    # Counted only while still published: a moderator hiding it meanwhile waits on this row (or
+    # this on theirs), and READ COMMITTED re-evaluates the condition on the row as committed.
+    count = db.execute(_COUNT_SUPPORT, {"proposal": proposal.id}).scalar_one_or_none()
+    if count is None:
+        session.refresh(proposal)
+        raise _not_supportable(proposal)  # the caller's transaction rolls the support back
+    set_committed_value(proposal, "support_count", count)
     emit(session, PROPOSAL_SUPPORTED, _support_changed(proposal, consultation, count), actor_id=supporter.id)
-    if count >= consultation.support_threshold:
+    if count >= consultation.support_threshold and proposal.threshold_reached_at is None:
         _mark_threshold(session, proposal, consultation, count)
-    session.refresh(proposal)
     return proposal
+
+
+def _not_supportable(proposal: Proposal) -> Conflict:
+    return Conflict(
+        _("This proposal is %(status)s; it cannot be supported.", status=status_word(proposal.status))
+    )
 
 
 def _mark_threshold(session: Session, proposal: Proposal, consultation: Consultation, count: int) -> None:
@@ -293,9 +324,10 @@ def _mark_threshold(session: Session, proposal: Proposal, consultation: Consulta
         update(Proposal)
         .where(col(Proposal.id) == proposal.id, col(Proposal.threshold_reached_at).is_(None))
         .values(threshold_reached_at=utcnow())
-        .returning(Proposal.id)
-    ).first()
+        .returning(Proposal.threshold_reached_at)
+    ).scalar_one_or_none()
     if reached is not None:
+        set_committed_value(proposal, "threshold_reached_at", reached)
         assert proposal.id is not None and consultation.id is not None
         emit(
             session,

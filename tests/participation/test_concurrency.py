@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from civic.errors import Conflict
+from civic.errors import Conflict, NotFound
 from civic.participation import actions
 from civic.participation.models import Comment, Phase, Proposal, Support
 from civic.participation.schemas import CommentEdit, CommentInput
@@ -188,3 +188,51 @@ def test_a_comment_deleted_and_edited_at_once_is_deleted_once_and_stays_erased(r
     assert (stored.status, stored.body, stored.body_html) == ("deleted", "", "")
     assert load(runtime, Proposal, p.id).comment_count == 0
     assert len(outbox(runtime, "comment.deleted")) == 1
+
+
+@pytest.mark.services
+def test_a_support_checked_before_a_hide_commits_is_refused_and_leaves_nothing(runtime, world, proposal):
+    """The support path takes no row lock while it checks (so supporters of one proposal do not queue
+    behind each other's whole transactions): the count's UPDATE re-checks "published" on the row as
+    committed. A proposal hidden between the check and the write gets no support, count or event.
+    PostgreSQL only: SQLite's BEGIN IMMEDIATE lets nothing commit between the two."""
+    from civic.participation.moderation import do_moderate_proposal
+
+    with pytest.raises(Conflict, match="hidden"), runtime.db.transaction() as s:
+        supporter, p, c = actions.check_support(s, world.kamal, proposal.id)
+        with runtime.db.transaction() as moderator:
+            do_moderate_proposal(moderator, proposal.id, "hide", actor_id=None, reason="Spam.")
+        actions.do_support_proposal(s, supporter, p, c)
+
+    assert supports_of(runtime, proposal.id) == 0
+    assert load(runtime, Proposal, proposal.id).support_count == 0
+    assert outbox(runtime, "proposal.supported") == []
+
+
+def test_supports_racing_a_hide_count_only_the_supports_committed_before_it(runtime, world, proposal):
+    """Thirty citizens support while a moderator hides the proposal: whatever the interleaving, the
+    stored count equals the support rows, and every recorded support has its event."""
+    from civic.participation.moderation import do_moderate_proposal
+
+    with runtime.db.transaction() as s:
+        citizens = [person(runtime, s, f"racer{i}") for i in range(30)]
+
+    def act(i: int) -> str:
+        try:
+            with runtime.db.transaction() as s:
+                if i == len(citizens):
+                    do_moderate_proposal(s, proposal.id, "hide", actor_id=None, reason="Spam.")
+                    return "hid"
+                actions.support_proposal(s, citizens[i], proposal.id)
+                return "supported"
+        except (Conflict, NotFound):  # checked after the hide: a hidden proposal is not there for them
+            return "refused"
+
+    outcomes = all_at_once(len(citizens) + 1, act)
+
+    assert outcomes[-1] == "hid"
+    supported = outcomes.count("supported")
+    assert supported + outcomes.count("refused") == len(citizens)
+    assert supports_of(runtime, proposal.id) == supported
+    assert load(runtime, Proposal, proposal.id).support_count == supported
+    assert len(outbox(runtime, "proposal.supported")) == supported
