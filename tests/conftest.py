@@ -91,6 +91,9 @@ def postgres_url() -> Iterator[str]:
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
+        # Commits here need not wait for the disk: nothing in the suite crashes PostgreSQL itself,
+        # and the WAL flush was ~0.4 ms of every one of the suite's commits.
+        conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     url = re.sub(r"/[^/]*$", f"/{name}", PG_ADMIN_URL)
     engine = create_engine(url)
     import_models().metadata.create_all(engine)
